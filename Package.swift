@@ -7,34 +7,52 @@ let package = Package(
     name: "ringway",
     products: [
         .library(name: "RingwayRuntime", targets: ["RingwayRuntime"]),
+        .library(name: "RingwayHTTP", targets: ["RingwayHTTP"]),
+        .library(name: "RingwayWebSocket", targets: ["RingwayWebSocket"]),
+        .library(name: "RingwayJSON", targets: ["RingwayJSON"]),
+        .library(name: "RingwayCrypto", targets: ["RingwayCrypto"]),
+        .library(name: "RingwayEnvelope", targets: ["RingwayEnvelope"]),
+        .library(name: "RingwayTLS", targets: ["RingwayTLS"]),
         .executable(name: "ringway-probe", targets: ["RingwayProbe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
-        // liburing behind an opaque header; see Sources/CRingwayURing/include/CRingwayURing.h.
-        .target(
-            name: "CRingwayURing",
-            linkerSettings: [.linkedLibrary("uring")]
-        ),
+        // C libraries, each behind an opaque header that includes only <stdint.h>/<stddef.h>:
+        // a public header that pulls glibc into a Clang module breaks clean debug builds.
+        .target(name: "CRingwayURing", linkerSettings: [.linkedLibrary("uring")]),
+        .target(name: "CRingwaySodium", linkerSettings: [.linkedLibrary("sodium")]),
+        .target(name: "CRingwayOpenSSL", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+
+        // The runtime: io_uring event loops as Swift executors, sockets, timers.
         .target(
             name: "RingwayRuntime",
-            dependencies: [
-                "CRingwayURing",
-                .product(name: "DequeModule", package: "swift-collections"),
-            ],
+            dependencies: ["CRingwayURing", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: swift6
         ),
-        .executableTarget(
-            name: "RingwayProbe",
-            dependencies: ["RingwayRuntime"],
-            swiftSettings: swift6
-        ),
+
+        // Sans-I/O protocol modules: bytes in, events and bytes out; none imports the runtime.
+        .target(name: "RingwayHTTP", swiftSettings: swift6),
+        .target(name: "RingwayWebSocket", dependencies: ["RingwayHTTP"], swiftSettings: swift6),
+        .target(name: "RingwayJSON", swiftSettings: swift6),
+        .target(name: "RingwayCrypto", dependencies: ["CRingwaySodium", "RingwayJSON"], swiftSettings: swift6),
+        .target(name: "RingwayEnvelope", dependencies: ["RingwayJSON", "RingwayCrypto"], swiftSettings: swift6),
+        .target(name: "RingwayTLS", dependencies: ["CRingwayOpenSSL"], swiftSettings: swift6),
+
+        // Runtime measurements used by scripts/check-runtime.sh.
+        .executableTarget(name: "RingwayProbe", dependencies: ["RingwayRuntime"], swiftSettings: swift6),
+
+        .testTarget(name: "RingwayRuntimeTests", dependencies: ["RingwayRuntime"], swiftSettings: swift6),
+        .testTarget(name: "RingwayHTTPTests", dependencies: ["RingwayHTTP"], swiftSettings: swift6),
+        .testTarget(name: "RingwayWebSocketTests", dependencies: ["RingwayWebSocket", "RingwayHTTP"], swiftSettings: swift6),
+        .testTarget(name: "RingwayJSONTests", dependencies: ["RingwayJSON"], swiftSettings: swift6),
+        .testTarget(name: "RingwayCryptoTests", dependencies: ["RingwayCrypto", "RingwayJSON"], swiftSettings: swift6),
         .testTarget(
-            name: "RingwayRuntimeTests",
-            dependencies: ["RingwayRuntime"],
+            name: "RingwayEnvelopeTests",
+            dependencies: ["RingwayEnvelope", "RingwayCrypto", "RingwayJSON"],
             swiftSettings: swift6
         ),
+        .testTarget(name: "RingwayTLSTests", dependencies: ["RingwayTLS"], swiftSettings: swift6),
     ]
 )

@@ -1,76 +1,226 @@
+// ringway-probe: measurements of the runtime itself (idle-connection memory, syscall profile
+// under load, echo round trips), run by scripts/check-runtime.sh and quoted in BENCHMARKS.md.
 import RingwayRuntime
-import Glibc
 import Synchronization
 
-actor Server {
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Accepts connections and keeps a receive armed on each, as a server with idle clients does.
+actor IdleServer {
     let loop: EventLoop
     nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
-    var listener: TCPListener?
+    private var listener: TCPListener?
     init(loop: EventLoop) { self.loop = loop }
+
     func listen() throws -> SocketAddress {
-        let l = try TCPListener.bind(try SocketAddress(host: "127.0.0.1", port: 0), backlog: 4096, on: loop)
-        listener = l
-        return l.localAddress
+        let listener = try TCPListener.bind(SocketAddress(host: "127.0.0.1", port: 0), backlog: 4096, on: loop)
+        self.listener = listener
+        return listener.localAddress
     }
-    func serve(_ count: Int, progress: Counters) async throws {
+
+    /// Accepts `count` connections; each parks a reader task that waits for bytes that never come.
+    func acceptIdle(_ count: Int, parked: Counter) async throws {
         let loop = self.loop
-        try await withThrowingTaskGroup(of: Void.self) { g in
-            for _ in 0..<count {
-                let c = try await self.listener!.accept()
-                progress.accepted.add(1, ordering: .relaxed)
-                g.addTask(executorPreference: loop) {
-                    var buffer: [UInt8] = []
-                    while try await c.read(into: &buffer) > 0 {
-                        try await c.write(buffer)
-                        buffer.removeAll(keepingCapacity: true)
-                    }
-                    await c.close()
-                    progress.serverClosed.add(1, ordering: .relaxed)
-                }
+        for _ in 0..<count {
+            let connection = try await self.listener!.accept()
+            Task(executorPreference: loop) {
+                var buffer: [UInt8] = []
+                parked.increment()
+                _ = try? await connection.read(into: &buffer)
+                await connection.close()
             }
         }
     }
-}
-final class Counters: Sendable {
-    let accepted = Atomic<Int>(0), connected = Atomic<Int>(0), done = Atomic<Int>(0), serverClosed = Atomic<Int>(0), written = Atomic<Int>(0)
 }
 
-func main() async throws {
-    let n = Int(CommandLine.arguments.dropFirst().first ?? "1000")!
-    let size = 16 * 1024
-    var cfg = EventLoopConfiguration(); if let b = getenv("BUFS") { cfg.receiveBufferCount = Int(atoi(b)) }; let group = try EventLoopGroup(loopCount: Int(atoi(getenv("LOOPS") ?? strdup("2"))), configuration: cfg)
-    let server = Server(loop: group.loops[0])
-    let addr = try await server.listen()
-    let c = Counters()
-    let reporter = Task.detached {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(1))
-            print("accepted \(c.accepted.load(ordering: .relaxed)) connected \(c.connected.load(ordering: .relaxed)) written \(c.written.load(ordering: .relaxed)) done \(c.done.load(ordering: .relaxed)) serverClosed \(c.serverClosed.load(ordering: .relaxed))")
-        }
+/// Echoes every byte back until the peer closes.
+actor EchoServer {
+    let loop: EventLoop
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+    private var listener: TCPListener?
+    init(loop: EventLoop) { self.loop = loop }
+
+    func listen(port: UInt16) throws -> SocketAddress {
+        let listener = try TCPListener.bind(SocketAddress(host: "127.0.0.1", port: port), backlog: 4096, on: loop)
+        self.listener = listener
+        return listener.localAddress
     }
-    async let served: Void = server.serve(n, progress: c)
-    let clientLoop = group.loops[group.loops.count - 1]
-    try await withThrowingTaskGroup(of: Void.self) { g in
-        for i in 0..<n {
-            g.addTask(executorPreference: clientLoop) {
-                let s = try await TCPSocket.connect(to: addr, on: clientLoop)
-                c.connected.add(1, ordering: .relaxed)
-                let payload = [UInt8](repeating: UInt8(i & 0xff), count: size)
-                var off = 0
-                while off < size { let e = min(size, off + 1000 + i % 3000); try await s.write(Array(payload[off..<e])); off = e }
-                c.written.add(1, ordering: .relaxed)
-                var r: [UInt8] = []
-                while r.count < size { guard try await s.read(into: &r) > 0 else { break } }
-                precondition(r == payload)
-                await s.close()
-                c.done.add(1, ordering: .relaxed)
+
+    func serve(loops: [EventLoop]) async throws {
+        var next = 0
+        while true {
+            let connection = try await self.listener!.accept()
+            _ = loops[next % loops.count]
+            next += 1
+            Task(executorPreference: loop) {
+                var buffer: [UInt8] = []
+                while (try? await connection.read(into: &buffer)) ?? 0 > 0 {
+                    do { try await connection.write(buffer) } catch { break }
+                    buffer.removeAll(keepingCapacity: true)
+                }
+                await connection.close()
             }
         }
-        try await g.waitForAll()
     }
-    try await served
-    reporter.cancel()
-    print("ok")
-    await group.shutdown()
 }
-try await main()
+
+final class Counter: Sendable {
+    private let atomic = Atomic<Int>(0)
+    func increment() { atomic.add(1, ordering: .relaxed) }
+    var value: Int { atomic.load(ordering: .relaxed) }
+}
+
+func residentKilobytes() -> Int {
+    guard let file = fopen("/proc/self/status", "r") else { return -1 }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 256)
+    while fgets(&line, Int32(line.count), file) != nil {
+        let text = String(decoding: line.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if text.hasPrefix("VmRSS:") {
+            return Int(text.split(separator: " ").dropFirst().first ?? "") ?? -1
+        }
+    }
+    return -1
+}
+
+func argument(_ name: String, default value: Int) -> Int {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: name), i + 1 < args.count, let n = Int(args[i + 1]) { return n }
+    return value
+}
+
+func say(_ text: String) {
+    print(text)
+    fflush(nil)
+}
+
+/// Waits until standard input reaches end of file (the controlling script closes it).
+func waitForStdinEOF() async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        Thread.start {
+            var byte: UInt8 = 0
+            while read(0, &byte, 1) > 0 {}
+            continuation.resume()
+        }
+    }
+}
+
+enum Thread {
+    static func start(_ body: @escaping @Sendable () -> Void) {
+        final class Box { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
+        var tid = pthread_t()
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        pthread_create(&tid, nil, { arg in
+            Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
+            return nil
+        }, box)
+        pthread_detach(tid)
+    }
+}
+
+/// Opens `count` plain blocking connections (the side not being measured) and holds them.
+func idleClients(port: UInt16, count: Int) async {
+    var fds: [Int32] = []
+    var sin = sockaddr_in()
+    sin.sin_family = sa_family_t(AF_INET)
+    sin.sin_port = port.bigEndian
+    sin.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+    for _ in 0..<count {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let rc = withUnsafePointer(to: &sin) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if fd < 0 || rc != 0 {
+            say("connect failed after \(fds.count) connections: errno \(errno)")
+            exit(1)
+        }
+        fds.append(fd)
+    }
+    say("connected \(fds.count)")
+    await waitForStdinEOF()
+    for fd in fds { close(fd) }
+}
+
+/// `connections` clients each send `size`-byte messages and wait for the echo, for `seconds`.
+func echoLoad(port: UInt16, connections: Int, size: Int, seconds: Int, group: EventLoopGroup) async throws {
+    let address = try SocketAddress(host: "127.0.0.1", port: port)
+    let roundTrips = Counter()
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    try await withThrowingTaskGroup(of: Void.self) { clients in
+        for i in 0..<connections {
+            let loop = group.loops[i % group.loops.count]
+            clients.addTask(executorPreference: loop) {
+                let socket = try await TCPSocket.connect(to: address, on: loop)
+                let message = [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: size)
+                var reply: [UInt8] = []
+                while ContinuousClock.now < deadline {
+                    try await socket.write(message)
+                    reply.removeAll(keepingCapacity: true)
+                    try await socket.readExactly(size, into: &reply)
+                    precondition(reply == message, "echo mismatch")
+                    roundTrips.increment()
+                }
+                await socket.close()
+            }
+        }
+        try await clients.waitForAll()
+    }
+    let total = roundTrips.value
+    say("round_trips \(total) per_second \(total / max(1, seconds))")
+}
+
+func run() async throws {
+    let mode = CommandLine.arguments.dropFirst().first ?? "help"
+    switch mode {
+    case "idle-server":
+        let count = argument("--connections", default: 10_000)
+        let group = try EventLoopGroup()
+        let server = IdleServer(loop: group.loops[0])
+        let address = try await server.listen()
+        say("listening \(address.port)")
+        let baseline = residentKilobytes()
+        let parked = Counter()
+        try await server.acceptIdle(count, parked: parked)
+        while parked.value < count {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        // Let the last receives reach the kernel before measuring.
+        try await Task.sleep(for: .milliseconds(200))
+        let rss = residentKilobytes()
+        say("idle_connections \(count) rss_kb \(rss) baseline_kb \(baseline) per_connection_bytes \((rss - baseline) * 1024 / max(1, count))")
+        await waitForStdinEOF()
+        await group.shutdown()
+    case "idle-clients":
+        await idleClients(port: UInt16(argument("--port", default: 0)), count: argument("--connections", default: 10_000))
+    case "echo-server":
+        let group = try EventLoopGroup(loopCount: argument("--loops", default: 1))
+        let server = EchoServer(loop: group.loops[0])
+        let address = try await server.listen(port: UInt16(argument("--port", default: 0)))
+        say("listening \(address.port)")
+        let serving = Task { try await server.serve(loops: group.loops) }
+        await waitForStdinEOF()
+        serving.cancel()
+        exit(0)
+    case "echo-load":
+        let group = try EventLoopGroup(loopCount: argument("--loops", default: 1))
+        try await echoLoad(
+            port: UInt16(argument("--port", default: 0)),
+            connections: argument("--connections", default: 1),
+            size: argument("--size", default: 64),
+            seconds: argument("--seconds", default: 3),
+            group: group
+        )
+        await group.shutdown()
+    default:
+        say("""
+            usage: ringway-probe idle-server [--connections N]
+                   ringway-probe idle-clients --port P [--connections N]
+                   ringway-probe echo-server [--port P] [--loops L]
+                   ringway-probe echo-load --port P [--connections C] [--size B] [--seconds S] [--loops L]
+            """)
+    }
+}
+
+try await run()

@@ -1,0 +1,2 @@
+/* Header-only module: the declaration is all Swift needs; libFuzzer provides the definition. */
+#include "CFuzzDriver.h"

@@ -1,0 +1,10 @@
+#ifndef CFUZZDRIVER_H
+#define CFUZZDRIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* libFuzzer's entry point for programs that have their own main (compiler-rt, LLVM >= 12). */
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
+
+#endif
