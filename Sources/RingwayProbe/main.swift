@@ -213,6 +213,24 @@ func run() async throws {
             group: group
         )
         await group.shutdown()
+    case "echo-self":
+        // Client and server in this process: --loops 1 puts both on one loop.
+        let loops = argument("--loops", default: 1)
+        let group = try EventLoopGroup(loopCount: loops)
+        let server = EchoServer(loop: group.loops[0])
+        let address = try await server.listen(port: 0)
+        let serving = Task { try await server.serve(loops: group.loops) }
+        let clientGroup = loops == 1 ? group : try EventLoopGroup(loopCount: 1)
+        _ = clientGroup
+        try await echoLoad(
+            port: address.port,
+            connections: argument("--connections", default: 1),
+            size: argument("--size", default: 64),
+            seconds: argument("--seconds", default: 2),
+            group: loops == 1 ? group : try EventLoopGroup(loopCount: 1)
+        )
+        serving.cancel()
+        exit(0)
     default:
         say("""
             usage: ringway-probe idle-server [--connections N]

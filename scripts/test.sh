@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite: build (no warnings allowed in our code), unit and integration tests,
+# the multi-process runtime checks (idle memory, syscall profile) and a short fuzz run.
+#   FUZZ_SECONDS (default 20 per target) shortens or lengthens the fuzz run; 0 skips it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== build"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+swift build --build-tests 2>&1 | tee "$log" | grep -E "error|warning:|Build complete" || true
+if grep -E "^/.*/(Sources|Tests)/.*(warning|error):" "$log" | grep -v "/.build/" | grep -q .; then
+  echo "FAIL: the build has warnings or errors in our code:"
+  grep -E "^/.*/(Sources|Tests)/.*(warning|error):" "$log" | grep -v "/.build/" | sort -u
+  exit 1
+fi
+grep -q "Build complete" "$log" || { tail -50 "$log"; exit 1; }
+
+echo "== tests"
+swift test --skip-build
+
+echo "== runtime checks"
+scripts/check-runtime.sh release
+
+seconds=${FUZZ_SECONDS:-20}
+if [ "$seconds" -gt 0 ]; then
+  echo "== fuzz (${seconds}s per target)"
+  Fuzz/run.sh "$seconds"
+fi
+echo "== all passed"
