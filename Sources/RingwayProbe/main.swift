@@ -72,6 +72,80 @@ final class Counter: Sendable {
     var value: Int { atomic.load(ordering: .relaxed) }
 }
 
+/// Client and server as actors on one loop, as the benchmark does it.
+actor EchoEnd {
+    let loop: EventLoop
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+    private var listener: TCPListener?
+    private var socket: TCPSocket?
+    init(loop: EventLoop) { self.loop = loop }
+    func listen() throws -> SocketAddress {
+        let listener = try TCPListener.bind(SocketAddress(host: "127.0.0.1", port: 0), on: loop)
+        self.listener = listener
+        return listener.localAddress
+    }
+    func serveOne() async throws {
+        let connection = try await listener!.accept()
+        var buffer: [UInt8] = []
+        while try await connection.read(into: &buffer) > 0 {
+            try await connection.write(buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
+        await connection.close()
+    }
+    func connect(_ address: SocketAddress) async throws { socket = try await TCPSocket.connect(to: address, on: loop) }
+    func roundTrips(_ n: Int) async throws {
+        let message = [UInt8](repeating: 1, count: 64)
+        var reply: [UInt8] = []
+        for _ in 0..<n {
+            try await socket!.write(message)
+            reply.removeAll(keepingCapacity: true)
+            try await socket!.readExactly(64, into: &reply)
+        }
+    }
+    func closeClient() async { await socket?.close() }
+}
+
+actor HopTester {
+    let loop: EventLoop
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+    init(loop: EventLoop) { self.loop = loop }
+    func plain(_ n: Int) async {
+        for _ in 0..<n { await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in loop.execute { c.resume() } } }
+    }
+    func explicitIso(_ n: Int) async {
+        for _ in 0..<n { await withUnsafeContinuation(isolation: self) { (c: UnsafeContinuation<Void, Never>) in loop.execute { c.resume() } } }
+    }
+    func withPreference(_ n: Int) async {
+        for _ in 0..<n {
+            await withTaskExecutorPreference(loop) {
+                _ = self
+                return await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in loop.execute { c.resume() } }
+            }
+        }
+    }
+    func viaLocalJob(_ n: Int) async {
+        // resume from a job enqueued on the loop (as a CQE handler would), not a closure
+        for _ in 0..<n { await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in c.resume() } }
+    }
+    func handler(_ n: Int) async {
+        for _ in 0..<n {
+            await withTaskCancellationHandler {
+                await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in loop.execute { c.resume() } }
+            } onCancel: {}
+        }
+    }
+    func handlerViaIsolatedHelper(_ n: Int) async {
+        for _ in 0..<n { await helper() }
+    }
+    private func helper(isolation: isolated (any Actor)? = #isolation) async {
+        await withTaskCancellationHandler {
+            _ = isolation
+            return await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in loop.execute { c.resume() } }
+        } onCancel: {}
+    }
+}
+
 func residentKilobytes() -> Int {
     guard let file = fopen("/proc/self/status", "r") else { return -1 }
     defer { fclose(file) }
@@ -213,6 +287,43 @@ func run() async throws {
             group: group
         )
         await group.shutdown()
+    case "echo-actor":
+        let group = try EventLoopGroup(loopCount: 1)
+        let server = EchoEnd(loop: group.loops[0]), client = EchoEnd(loop: group.loops[0])
+        let address = try await server.listen()
+        async let served: Void = server.serveOne()
+        try await client.connect(address)
+        let n = argument("--count", default: 20000)
+        let start = ContinuousClock.now
+        try await client.roundTrips(n)
+        let elapsed = ContinuousClock.now - start
+        say("round_trips \(n) in \(elapsed), per round trip \(elapsed / n)")
+        await client.closeClient()
+        try await served
+        exit(0)
+    case "hops":
+        let group = try EventLoopGroup(loopCount: 1)
+        let t = HopTester(loop: group.loops[0])
+        let n = 20000
+        for name in ["plain", "explicit", "immediate", "preference", "handler", "isolated-helper"] {
+            let start = ContinuousClock.now
+            switch name {
+            case "plain": await t.plain(n)
+            case "explicit": await t.explicitIso(n)
+            case "immediate": await t.viaLocalJob(n)
+            case "preference": await t.withPreference(n)
+            case "handler": await t.handler(n)
+            default: await t.handlerViaIsolatedHelper(n)
+            }
+            say("\(name): \((ContinuousClock.now - start) / n) per op")
+        }
+        let loop0 = group.loops[0]
+        await Task(executorPreference: loop0) {
+            let start = ContinuousClock.now
+            await t.plain(n)
+            say("plain from a task preferring the loop: \((ContinuousClock.now - start) / n) per op")
+        }.value
+        exit(0)
     case "echo-self":
         // Client and server in this process: --loops 1 puts both on one loop.
         let loops = argument("--loops", default: 1)

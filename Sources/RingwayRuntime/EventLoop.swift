@@ -382,6 +382,29 @@ public final class EventLoop: @unchecked Sendable {
 
     // MARK: Operations
 
+    /// Suspends the calling task until `register`'s continuation is resumed (on this loop).
+    ///
+    /// The wait runs with this loop as the task's executor preference. Without it, a task that
+    /// has no preference of its own (say, one that called into an actor pinned to this loop) is
+    /// resumed through the global pool and hops back: two thread switches, ≈20 µs instead of
+    /// <1 µs per operation (measured with `ringway-probe hops`). `onCancel` runs on whatever
+    /// thread cancels the task.
+    func suspend<T: Sendable>(
+        isolation: isolated (any Actor)?,
+        onCancel: @Sendable () -> Void,
+        _ register: (UnsafeContinuation<T, Never>) -> Void
+    ) async -> T {
+        await withTaskExecutorPreference(self) {
+            _ = isolation
+            return await withTaskCancellationHandler {
+                _ = isolation
+                return await withUnsafeContinuation(register)
+            } onCancel: {
+                onCancel()
+            }
+        }
+    }
+
     /// Submits a single-shot operation and suspends until its completion; returns the raw result
     /// (`>= 0`, or `-errno`). Task cancellation becomes an `IORING_OP_ASYNC_CANCEL`; the operation's
     /// own completion still resumes the caller (with `-ECANCELED` or its real result).
@@ -397,34 +420,30 @@ public final class EventLoop: @unchecked Sendable {
             throw CancellationError()
         }
         let id = ops.reserve()
-        return await withTaskCancellationHandler {
-            _ = isolation // run the operation on the caller's executor (the loop)
-            return await withUnsafeContinuation { (continuation: UnsafeContinuation<Int32, Never>) in
-                // Entering the operation may have been a hop: the loop can have started stopping
-                // (and swept the live ops) in between, so check again where we submit.
-                self.assertInLoop()
-                if self.stopping {
-                    self.ops.release(id)
-                    storage?.deallocate()
-                    continuation.resume(returning: -ECANCELED)
-                    return
-                }
-                let rc = prepare(ring, id.userData)
-                if rc < 0 {
-                    ops.release(id)
-                    storage?.deallocate()
-                    continuation.resume(returning: rc)
-                } else {
-                    ops[id] = .oneShot(continuation, storage: storage)
-                }
+        return await self.suspend(isolation: isolation, onCancel: { self.execute { self.cancel(id) } }) { (continuation: UnsafeContinuation<Int32, Never>) in
+            // Entering the operation may have been a hop: the loop can have started stopping
+            // (and swept the live ops) in between, so check again where we submit.
+            self.assertInLoop()
+            if self.stopping {
+                self.ops.release(id)
+                storage?.deallocate()
+                continuation.resume(returning: -ECANCELED)
+                return
             }
-        } onCancel: {
-            self.execute { self.cancel(id) }
+            let rc = prepare(ring, id.userData)
+            if rc < 0 {
+                ops.release(id)
+                storage?.deallocate()
+                continuation.resume(returning: rc)
+            } else {
+                ops[id] = .oneShot(continuation, storage: storage)
+            }
         }
     }
 
-    /// Registers a multishot operation owned by `owner`. Returns nil if the SQ is full.
-    func submitMultishot(_ owner: OpOwner, _ prepare: (OpaquePointer, UInt64) -> Int32) -> OpID? {
+    /// Submits an operation whose completions go to `owner` (multishot accept/recv, sends).
+    /// Returns nil if the submission queue is full.
+    func submitOwned(_ owner: OpOwner, _ prepare: (OpaquePointer, UInt64) -> Int32) -> OpID? {
         guard let ring else { return nil }
         let id = ops.reserve()
         if prepare(ring, id.userData) < 0 {

@@ -74,24 +74,19 @@ public final class TCPListener {
         nextToken &+= 1
         let token = nextToken
         let unsafeSelf = LoopBound(self)
-        let result = await withTaskCancellationHandler {
-            _ = isolation // run the operation on the caller's executor (the loop)
-            return await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<Int32, any Error>, Never>) in
-                // Entering the operation may have been a hop during which completions ran.
-                self.loop.assertInLoop()
-                if let fd = self.pending.popFirst() {
-                    continuation.resume(returning: .success(fd))
-                } else if let error = self.pendingError {
-                    self.pendingError = nil
-                    continuation.resume(returning: .failure(error))
-                } else if self.closed {
-                    continuation.resume(returning: .failure(RuntimeError.closed))
-                } else {
-                    self.waiter = (token, continuation)
-                }
+        let result = await loop.suspend(isolation: isolation, onCancel: { unsafeSelf.loop.execute { unsafeSelf.value.cancelWaiter(token) } }) { (continuation: UnsafeContinuation<Result<Int32, any Error>, Never>) in
+            // Entering the operation may have been a hop during which completions ran.
+            self.loop.assertInLoop()
+            if let fd = self.pending.popFirst() {
+                continuation.resume(returning: .success(fd))
+            } else if let error = self.pendingError {
+                self.pendingError = nil
+                continuation.resume(returning: .failure(error))
+            } else if self.closed {
+                continuation.resume(returning: .failure(RuntimeError.closed))
+            } else {
+                self.waiter = (token, continuation)
             }
-        } onCancel: {
-            unsafeSelf.loop.execute { unsafeSelf.value.cancelWaiter(token) }
         }
         return TCPSocket(acceptedFD: try result.get(), loop: loop)
     }
@@ -104,7 +99,7 @@ public final class TCPListener {
 
     private func armIfNeeded() {
         guard acceptOp == nil, !closed, !loop.stopping else { return }
-        acceptOp = loop.submitMultishot(.accept(self)) { ring, userData in
+        acceptOp = loop.submitOwned(.accept(self)) { ring, userData in
             rw_prep_accept_multishot(ring, fd, userData)
         }
         if acceptOp == nil { deliver(.failure(IOError("accept", errno: EBUSY))) }

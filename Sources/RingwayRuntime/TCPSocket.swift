@@ -117,20 +117,15 @@ public final class TCPSocket {
             nextToken &+= 1
             let token = nextToken
             let bound = LoopBound(self)
-            let cancelled = await withTaskCancellationHandler {
-            _ = isolation // run the operation on the caller's executor (the loop)
-                return await withUnsafeContinuation { continuation in
-                    // Entering the operation may have been a hop during which completions ran:
-                    // decide whether to wait only here, where registering cannot race them.
-                    self.loop.assertInLoop()
-                    if !self.inbound.isEmpty || self.sawEOF || self.readError != nil || self.closed || self.reader != nil {
-                        continuation.resume(returning: false)
-                    } else {
-                        self.reader = (token, continuation)
-                    }
+            let cancelled = await loop.suspend(isolation: isolation, onCancel: { bound.loop.execute { bound.value.cancelReader(token) } }) { continuation in
+                // Entering the operation may have been a hop during which completions ran:
+                // decide whether to wait only here, where registering cannot race them.
+                self.loop.assertInLoop()
+                if !self.inbound.isEmpty || self.sawEOF || self.readError != nil || self.closed || self.reader != nil {
+                    continuation.resume(returning: false)
+                } else {
+                    self.reader = (token, continuation)
                 }
-            } onCancel: {
-                bound.loop.execute { bound.value.cancelReader(token) }
             }
             if cancelled { throw CancellationError() }
         }
@@ -167,7 +162,7 @@ public final class TCPSocket {
             return
         }
         let group = UInt16(0)
-        receiveOp = loop.submitMultishot(.recv(self)) { ring, userData in
+        receiveOp = loop.submitOwned(.recv(self)) { ring, userData in
             rw_prep_recv_multishot(ring, fd, group, userData)
         }
         if receiveOp == nil {
@@ -218,7 +213,14 @@ public final class TCPSocket {
             }
         }
         if !inbound.isEmpty || sawEOF || readError != nil { wakeReader() }
-        if !more { checkCloseProgress() }
+        if !more {
+            // The receive ended (e.g. a pause was cancelled just as the reader caught up): a
+            // reader still waiting needs it armed again.
+            if reader != nil, !receivePaused, !closed, !sawEOF, readError == nil {
+                loop.rearmAfterCommit.append(self)
+            }
+            checkCloseProgress()
+        }
     }
 
     // MARK: Writing
@@ -270,19 +272,14 @@ public final class TCPSocket {
         nextToken &+= 1
         let token = nextToken
         let bound = LoopBound(self)
-        let error = await withTaskCancellationHandler {
-            _ = isolation // run the operation on the caller's executor (the loop)
-            return await withUnsafeContinuation { continuation in
-                // See `read(into:)`: the completion may have run while entering the operation.
-                self.loop.assertInLoop()
-                if self.bytesSent >= target || self.writeError != nil {
-                    continuation.resume(returning: self.bytesSent >= target ? nil : self.writeError)
-                } else {
-                    self.writeWaiters.append((target, token, continuation))
-                }
+        let error = await loop.suspend(isolation: isolation, onCancel: { bound.loop.execute { bound.value.cancelWriteWaiter(token) } }) { continuation in
+            // See `read(into:)`: the completion may have run while entering the operation.
+            self.loop.assertInLoop()
+            if self.bytesSent >= target || self.writeError != nil {
+                continuation.resume(returning: self.bytesSent >= target ? nil : self.writeError)
+            } else {
+                self.writeWaiters.append((target, token, continuation))
             }
-        } onCancel: {
-            bound.loop.execute { bound.value.cancelWriteWaiter(token) }
         }
         if let error { throw error }
     }
@@ -320,7 +317,7 @@ public final class TCPSocket {
         guard let base = sending.base else { return }
         let start = base + sendOffset
         let length = sending.count - sendOffset
-        let id = loop.submitMultishot(.send(self)) { ring, userData in
+        let id = loop.submitOwned(.send(self)) { ring, userData in
             rw_prep_send(ring, fd, start, length, userData)
         }
         sendOp = id

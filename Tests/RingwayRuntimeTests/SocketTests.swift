@@ -80,6 +80,40 @@ struct SocketTests {
         }
     }
 
+    @Test("a provided-buffer ring that runs dry (ENOBUFS) re-arms and loses nothing")
+    func bufferRingExhaustion() async throws {
+        var configuration = EventLoopConfiguration()
+        configuration.receiveBufferCount = 2
+        configuration.receiveBufferSize = 64
+        let connections = 20
+        let size = 16 * 1024
+        try await withGroup(loops: 2, configuration: configuration) { group in
+            let server = Peer(loop: group.loops[0])
+            let clientLoop = group.loops[1]
+            let address = try await server.listen()
+            async let served = server.serveEcho(connections: connections)
+            let verified = try await withThrowingTaskGroup(of: Bool.self) { clients in
+                for seed in 0..<connections {
+                    clients.addTask(executorPreference: clientLoop) {
+                        let socket = try await TCPSocket.connect(to: address, on: clientLoop)
+                        let payload = pattern(seed: seed, count: size)
+                        try await socket.write(payload)
+                        var received: [UInt8] = []
+                        try await socket.readExactly(size, into: &received)
+                        await socket.close()
+                        return received == payload
+                    }
+                }
+                var good = 0
+                for try await ok in clients where ok { good += 1 }
+                return good
+            }
+            #expect(verified == connections)
+            #expect(try await served == connections)
+            await server.closeListener()
+        }
+    }
+
     @Test("cancelling a pending recv resumes the reader; the socket keeps working")
     func cancelPendingRecv() async throws {
         try await withGroup(loops: 1) { group in
