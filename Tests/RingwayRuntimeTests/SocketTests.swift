@@ -43,40 +43,9 @@ struct SocketTests {
 
     @Test("1,000 concurrent echo connections, every byte verified")
     func thousandEchoConnections() async throws {
-        let connections = 1000
-        let bytesPerConnection = 16 * 1024
         try await withGroup(loops: 2) { group in
-            let server = Peer(loop: group.loops[0])
-            let clientLoop = group.loops[1]
-            let address = try await server.listen(backlog: 2048)
-            async let served = server.serveEcho(connections: connections)
-            let verified = try await withThrowingTaskGroup(of: Bool.self) { clients in
-                for seed in 0..<connections {
-                    clients.addTask(executorPreference: clientLoop) {
-                        let socket = try await TCPSocket.connect(to: address, on: clientLoop)
-                        let payload = pattern(seed: seed, count: bytesPerConnection)
-                        // Uneven pieces, so reads and writes do not line up.
-                        var offset = 0
-                        while offset < payload.count {
-                            let end = min(payload.count, offset + 1000 + seed % 3000)
-                            try await socket.write(Array(payload[offset..<end]))
-                            offset = end
-                        }
-                        var received: [UInt8] = []
-                        while received.count < bytesPerConnection {
-                            guard try await socket.read(into: &received) > 0 else { break }
-                        }
-                        await socket.close()
-                        return received == payload
-                    }
-                }
-                var good = 0
-                for try await ok in clients where ok { good += 1 }
-                return good
-            }
-            #expect(verified == connections)
-            #expect(try await served == connections)
-            await server.closeListener()
+            let verified = try await echoThroughServer(group: group, connections: 1000, bytesPerConnection: 16 * 1024)
+            #expect(verified == 1000)
         }
     }
 
@@ -85,33 +54,44 @@ struct SocketTests {
         var configuration = EventLoopConfiguration()
         configuration.receiveBufferCount = 2
         configuration.receiveBufferSize = 64
-        let connections = 20
-        let size = 16 * 1024
         try await withGroup(loops: 2, configuration: configuration) { group in
-            let server = Peer(loop: group.loops[0])
-            let clientLoop = group.loops[1]
-            let address = try await server.listen()
-            async let served = server.serveEcho(connections: connections)
-            let verified = try await withThrowingTaskGroup(of: Bool.self) { clients in
-                for seed in 0..<connections {
-                    clients.addTask(executorPreference: clientLoop) {
-                        let socket = try await TCPSocket.connect(to: address, on: clientLoop)
-                        let payload = pattern(seed: seed, count: size)
-                        try await socket.write(payload)
-                        var received: [UInt8] = []
-                        try await socket.readExactly(size, into: &received)
-                        await socket.close()
-                        return received == payload
-                    }
-                }
-                var good = 0
-                for try await ok in clients where ok { good += 1 }
-                return good
-            }
-            #expect(verified == connections)
-            #expect(try await served == connections)
-            await server.closeListener()
+            let verified = try await echoThroughServer(group: group, connections: 20, bytesPerConnection: 16 * 1024)
+            #expect(verified == 20)
         }
+    }
+
+    /// Echo server on loop 0, `connections` clients on loop 1 each sending a distinct pattern in
+    /// uneven pieces; returns how many got every byte back intact.
+    private func echoThroughServer(group: EventLoopGroup, connections: Int, bytesPerConnection: Int) async throws -> Int {
+        let server = Peer(loop: group.loops[0])
+        let clientLoop = group.loops[1]
+        let address = try await server.listen(backlog: 2048)
+        async let served = server.serveEcho(connections: connections)
+        let verified = try await withThrowingTaskGroup(of: Bool.self) { clients in
+            for seed in 0..<connections {
+                clients.addTask(executorPreference: clientLoop) {
+                    let socket = try await TCPSocket.connect(to: address, on: clientLoop)
+                    let payload = pattern(seed: seed, count: bytesPerConnection)
+                    // Uneven pieces, so reads and writes do not line up.
+                    var offset = 0
+                    while offset < payload.count {
+                        let end = min(payload.count, offset + 1000 + seed % 3000)
+                        try await socket.write(Array(payload[offset..<end]))
+                        offset = end
+                    }
+                    var received: [UInt8] = []
+                    try await socket.readExactly(bytesPerConnection, into: &received)
+                    await socket.close()
+                    return received == payload
+                }
+            }
+            var good = 0
+            for try await ok in clients where ok { good += 1 }
+            return good
+        }
+        #expect(try await served == connections)
+        await server.closeListener()
+        return verified
     }
 
     @Test("cancelling a pending recv resumes the reader; the socket keeps working")
