@@ -56,3 +56,42 @@ let package = Package(
         .testTarget(name: "RingwayTLSTests", dependencies: ["RingwayTLS"], swiftSettings: swift6),
     ]
 )
+
+// MARK: - ringwayd: the daemon (server library, executable, integration tests)
+package.dependencies += [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+]
+package.products += [
+    .library(name: "RingwayServer", targets: ["RingwayServer"]),
+    .executable(name: "ringwayd", targets: ["RingwayDaemon"]),
+]
+package.targets += [
+    // The server: configuration, node identity, TLS material, HTTP/1.1 over the runtime, routes.
+    .target(
+        name: "RingwayServer",
+        dependencies: [
+            "RingwayRuntime", "RingwayHTTP", "RingwayTLS", "RingwayCrypto", "RingwayJSON", "RingwayEnvelope",
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: swift6
+    ),
+    // The `ringwayd` command: argument parsing and signals around RingwayServer.
+    .executableTarget(
+        name: "RingwayDaemon",
+        dependencies: [
+            "RingwayServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: swift6
+    ),
+    .testTarget(
+        name: "RingwayServerTests",
+        dependencies: [
+            "RingwayServer", "RingwayRuntime", "RingwayHTTP", "RingwayTLS", "RingwayCrypto", "RingwayJSON",
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: swift6
+    ),
+]

@@ -22,13 +22,20 @@ public final class TCPListener {
     private var closeWaiter: UnsafeContinuation<Void, Never>?
 
     /// Binds and listens. `port` 0 picks an ephemeral port (see ``localAddress``).
-    public static func bind(_ address: SocketAddress, backlog: Int32 = 4096, on loop: EventLoop) throws -> TCPListener {
+    /// With `reusePort`, several listeners (one per loop) can bind the same address and the
+    /// kernel spreads incoming connections over them (`SO_REUSEPORT`).
+    public static func bind(_ address: SocketAddress, backlog: Int32 = 4096, reusePort: Bool = false, on loop: EventLoop) throws -> TCPListener {
         loop.assertInLoop()
         guard !loop.stopping else { throw RuntimeError.loopShutdown }
         let fd = socket(address.domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw IOError("socket", errno: errno) }
         var one: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if reusePort, setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            let e = errno
+            Glibc.close(fd)
+            throw IOError("setsockopt SO_REUSEPORT", errno: e)
+        }
         let storage = UnsafeMutableRawPointer.allocate(byteCount: SocketAddress.storageSize, alignment: 8)
         defer { storage.deallocate() }
         let length = address.write(to: storage)
@@ -46,6 +53,25 @@ public final class TCPListener {
         let listener = TCPListener(fd: fd, localAddress: bound, loop: loop)
         loop.register(listener)
         return listener
+    }
+
+    /// Fails with `EADDRINUSE` when something already listens on `address`. Listeners bound
+    /// with `reusePort` share a port silently, so a server that binds one per loop checks first
+    /// that no other process holds it. Port 0 always passes.
+    public static func checkAvailable(_ address: SocketAddress) throws {
+        guard address.port != 0 else { return }
+        let fd = socket(address.domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw IOError("socket", errno: errno) }
+        defer { Glibc.close(fd) }
+        var one: Int32 = 1
+        // SO_REUSEADDR ignores connections in TIME_WAIT but never an active listener.
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: SocketAddress.storageSize, alignment: 8)
+        defer { storage.deallocate() }
+        let length = address.write(to: storage)
+        if Glibc.bind(fd, storage.assumingMemoryBound(to: sockaddr.self), length) != 0 {
+            throw IOError("bind \(address)", errno: errno)
+        }
     }
 
     private init(fd: Int32, localAddress: SocketAddress, loop: EventLoop) {

@@ -392,7 +392,12 @@ public final class TCPSocket {
             return
         }
         let fd = self.fd
-        _ = try? await loop.submitOneShot { ring, userData in rw_prep_close(ring, fd, userData) }
+        do {
+            _ = try await loop.submitOneShot { ring, userData in rw_prep_close(ring, fd, userData) }
+        } catch {
+            // A cancelled task (or a stopping loop) cannot submit: close directly, never leak.
+            Glibc.close(fd)
+        }
     }
 
     private func checkCloseProgress() {

@@ -1,0 +1,100 @@
+import Logging
+import RingwayCrypto
+import RingwayRuntime
+
+/// The assembled daemon: node identity, TLS material, event loops and the HTTP server.
+public final class RingwayNode: Sendable {
+    /// The configuration it runs with.
+    public let configuration: ServerConfiguration
+    /// The node key.
+    public let identity: NodeIdentity
+    /// The TLS certificate in use; nil when TLS is off.
+    public let tls: TLSMaterial?
+    /// The address it listens on (with the port actually bound).
+    public let localAddress: SocketAddress
+    private let group: EventLoopGroup
+    private let server: HTTPServer
+    private let logger: Logger
+
+    private init(
+        configuration: ServerConfiguration, identity: NodeIdentity, tls: TLSMaterial?, group: EventLoopGroup,
+        server: HTTPServer, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.identity = identity
+        self.tls = tls
+        self.localAddress = server.localAddress
+        self.group = group
+        self.server = server
+        self.logger = logger
+    }
+
+    /// The base URL clients use, such as `https://127.0.0.1:8443`.
+    public var url: String {
+        (tls != nil ? "https://" : "http://") + localAddress.description
+    }
+
+    /// Loads or creates the node key and the TLS certificate, starts the loops and listens.
+    /// - Throws: ``StartupError`` with one line for the operator.
+    public static func start(
+        configuration: ServerConfiguration, logger: Logger, clock: some UnixClock = SystemUnixClock()
+    ) async throws(StartupError) -> RingwayNode {
+        let identity = try NodeIdentity.loadOrCreate(dataDirectory: configuration.dataDirectory)
+        logger.info(identity.created ? "created the node key" : "loaded the node key", metadata: [
+            "path": "\(identity.path)",
+            "public_key": "\(identity.publicKey.base64URL)",
+            "kid": "\(identity.publicKey.jwkThumbprint)",
+        ])
+
+        var tls: TLSMaterial?
+        if configuration.tls {
+            let material = try TLSMaterial.prepare(configuration: configuration, now: clock.unixSeconds())
+            let message: Logger.Message = material.generated
+                ? "created a self-signed TLS certificate"
+                : (material.selfSigned ? "using the self-signed TLS certificate" : "using the configured TLS certificate")
+            logger.info(message, metadata: [
+                "certificate": "\(material.certificatePath)",
+                "sha256_fingerprint": "\(material.fingerprint)",
+            ])
+            tls = material
+        } else {
+            logger.warning("TLS is off: serving plain HTTP and ws://; use this only on loopback or a trusted network")
+        }
+
+        let group: EventLoopGroup
+        do {
+            group = try EventLoopGroup(loopCount: configuration.effectiveLoopCount)
+        } catch {
+            throw StartupError("cannot start the event loops: \(error)")
+        }
+        let router = DaemonRoutes.router(configuration: configuration, identity: identity)
+        let server: HTTPServer
+        do {
+            server = try await HTTPServer.start(
+                group: group, configuration: configuration, router: router, tls: tls?.context, logger: logger)
+        } catch {
+            await group.shutdown()
+            throw StartupError("cannot listen on \(configuration.listen): \(error)")
+        }
+        let node = RingwayNode(
+            configuration: configuration, identity: identity, tls: tls, group: group, server: server, logger: logger)
+        logger.info("listening", metadata: [
+            "url": "\(node.url)",
+            "entity_id": "\(configuration.entityID)",
+            "loops": "\(group.loops.count)",
+        ])
+        return node
+    }
+
+    /// Connections being served now.
+    public var connectionCount: Int { server.connectionCount }
+
+    /// Stops accepting, lets open exchanges finish within the configured grace period, closes
+    /// the rest and stops the loops.
+    public func shutdown() async {
+        logger.info("stopping", metadata: ["connections": "\(server.connectionCount)"])
+        await server.shutdown(gracePeriod: configuration.shutdownGracePeriod)
+        await group.shutdown()
+        logger.info("stopped")
+    }
+}

@@ -1,0 +1,112 @@
+import Logging
+import RingwayHTTP
+import RingwayRuntime
+
+/// Everything `ringwayd` can be told, with the shipped defaults.
+///
+/// The defaults here are the embedded ones: the daemon starts with them when no configuration
+/// file exists. `Config/ringwayd.json` repeats them (a test keeps the two equal), and
+/// ``load(configFile:environment:defaultFile:)`` applies a file and then `RINGWAY_*` variables.
+public struct ServerConfiguration: Sendable, Hashable {
+    /// The address to listen on (`host:port`, numeric; port 0 picks a free port).
+    public var listen: SocketAddress
+    /// Whether to serve HTTPS/WSS. Plain HTTP is for loopback development and benchmarks.
+    public var tls: Bool
+    /// PEM certificate chain to present; nil creates (once) a self-signed one in the data directory.
+    public var tlsCertificatePath: String?
+    /// PEM private key of the certificate; required exactly when a certificate path is given.
+    public var tlsPrivateKeyPath: String?
+    /// Where the node key, the generated certificate and later the pinned keys live.
+    public var dataDirectory: String
+    /// The node's own entity id (`iss` of its tokens, `from_entity` of its envelopes).
+    public var entityID: String
+    /// Lifetime of issued tokens, in seconds.
+    public var tokenTTLSeconds: Int
+    /// Heartbeat interval announced to clients, in seconds.
+    public var heartbeatIntervalSeconds: Int
+    /// Largest envelope accepted, in bytes.
+    public var maxMessageBytes: Int
+    /// Accepted clock difference of envelope timestamps, in seconds (replay protection).
+    public var replayWindowSeconds: Int
+    /// Lowest level that is logged.
+    public var logLevel: Logger.Level
+    /// How log lines are written.
+    public var logFormat: LogFormat
+    /// Event loops (threads); 0 means one per online CPU.
+    public var loopCount: Int
+    /// Most connections served at once; further ones are closed at once. 0 turns the limit off.
+    public var maxConnections: Int
+    /// Time allowed for the TLS handshake and for reading one request (head and body).
+    public var requestTimeout: Duration
+    /// Time an idle keep-alive connection is kept open between requests.
+    public var idleTimeout: Duration
+    /// Time allowed for a response to be taken by a client that has stopped reading.
+    public var writeTimeout: Duration
+    /// Time open connections get to finish when the daemon stops, before they are closed.
+    public var shutdownGracePeriod: Duration
+    /// Limits on request lines, headers and bodies (`maxBodySize` is the default body limit).
+    public var httpLimits: HTTPParserLimits
+
+    /// The embedded defaults.
+    public init(
+        listen: SocketAddress = try! SocketAddress(host: "127.0.0.1", port: 8443),
+        tls: Bool = true,
+        tlsCertificatePath: String? = nil,
+        tlsPrivateKeyPath: String? = nil,
+        dataDirectory: String = "./.ringway",
+        entityID: String = "ringway-node",
+        tokenTTLSeconds: Int = 3600,
+        heartbeatIntervalSeconds: Int = 30,
+        maxMessageBytes: Int = 65536,
+        replayWindowSeconds: Int = 300,
+        logLevel: Logger.Level = .info,
+        logFormat: LogFormat = .text,
+        loopCount: Int = 0,
+        maxConnections: Int = 16384,
+        requestTimeout: Duration = .seconds(10),
+        idleTimeout: Duration = .seconds(60),
+        writeTimeout: Duration = .seconds(30),
+        shutdownGracePeriod: Duration = .seconds(10),
+        httpLimits: HTTPParserLimits = HTTPParserLimits(
+            maxRequestLineLength: 8192, maxHeaderBlockSize: 16384, maxHeaderCount: 100, maxBodySize: 65536)
+    ) {
+        self.listen = listen
+        self.tls = tls
+        self.tlsCertificatePath = tlsCertificatePath
+        self.tlsPrivateKeyPath = tlsPrivateKeyPath
+        self.dataDirectory = dataDirectory
+        self.entityID = entityID
+        self.tokenTTLSeconds = tokenTTLSeconds
+        self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
+        self.maxMessageBytes = maxMessageBytes
+        self.replayWindowSeconds = replayWindowSeconds
+        self.logLevel = logLevel
+        self.logFormat = logFormat
+        self.loopCount = loopCount
+        self.maxConnections = maxConnections
+        self.requestTimeout = requestTimeout
+        self.idleTimeout = idleTimeout
+        self.writeTimeout = writeTimeout
+        self.shutdownGracePeriod = shutdownGracePeriod
+        self.httpLimits = httpLimits
+    }
+
+    /// The loop count to start: ``loopCount``, or one per online CPU when it is 0.
+    public var effectiveLoopCount: Int {
+        loopCount > 0 ? loopCount : max(1, Int(onlineProcessorCount()))
+    }
+
+    /// The URL clients use, e.g. `https://127.0.0.1:8443` (with the port actually bound).
+    public func baseURL(port: UInt16? = nil) -> String {
+        let address = (try? SocketAddress(host: listen.host, port: port ?? listen.port)) ?? listen
+        return (tls ? "https://" : "http://") + address.description
+    }
+}
+
+/// The format of log lines.
+public enum LogFormat: String, Sendable, Hashable, CaseIterable {
+    /// `2024-01-01T00:00:00Z info ringwayd: message key=value`, for people.
+    case text
+    /// One JSON object per line, for log collectors.
+    case json
+}

@@ -1,0 +1,286 @@
+import Foundation
+import Logging
+import RingwayHTTP
+import RingwayRuntime
+import RingwayServer
+import RingwayTLS
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A fresh directory for the files of one test.
+func temporaryDirectory() throws -> String {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ringway-server-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url.path
+}
+
+let ephemeralLoopback = try! SocketAddress(host: "127.0.0.1", port: 0)
+
+/// A server on its own loops, with the daemon's routes (plus any a test adds), and a loop for
+/// the test's clients.
+final class TestServer: Sendable {
+    let group: EventLoopGroup
+    let clientGroup: EventLoopGroup
+    let server: HTTPServer
+    let configuration: ServerConfiguration
+    let identity: NodeIdentity
+    let tls: TLSMaterial?
+    let log: LogOutput
+
+    private init(
+        group: EventLoopGroup, clientGroup: EventLoopGroup, server: HTTPServer, configuration: ServerConfiguration,
+        identity: NodeIdentity, tls: TLSMaterial?, log: LogOutput
+    ) {
+        self.group = group
+        self.clientGroup = clientGroup
+        self.server = server
+        self.configuration = configuration
+        self.identity = identity
+        self.tls = tls
+        self.log = log
+    }
+
+    var address: SocketAddress { server.localAddress }
+    var clientLoop: EventLoop { clientGroup.loops[0] }
+
+    static func start(
+        tls: Bool = false,
+        logFormat: LogFormat = .text,
+        configure: (inout ServerConfiguration) -> Void = { _ in },
+        routes: (inout Router) -> Void = { _ in }
+    ) async throws -> TestServer {
+        var configuration = ServerConfiguration()
+        configuration.listen = ephemeralLoopback
+        configuration.tls = tls
+        configuration.dataDirectory = try temporaryDirectory() + "/data"
+        configuration.loopCount = 2
+        configure(&configuration)
+        let log = LogOutput.memory()
+        let logger = RingwayLogHandler.logger(level: .trace, format: logFormat, output: log)
+        let identity = try NodeIdentity.loadOrCreate(dataDirectory: configuration.dataDirectory)
+        let material = tls ? try TLSMaterial.prepare(configuration: configuration, now: Int64(Date().timeIntervalSince1970)) : nil
+        var router = DaemonRoutes.router(configuration: configuration, identity: identity)
+        routes(&router)
+        let group = try EventLoopGroup(loopCount: configuration.effectiveLoopCount)
+        let clientGroup = try EventLoopGroup(loopCount: 1)
+        let server = try await HTTPServer.start(
+            group: group, configuration: configuration, router: router, tls: material?.context, logger: logger)
+        return TestServer(
+            group: group, clientGroup: clientGroup, server: server, configuration: configuration, identity: identity,
+            tls: material, log: log)
+    }
+
+    /// A client connected to the server (over TLS when the server uses it, trusting its certificate).
+    func connect(serverName: String = "localhost") async throws -> TestClient {
+        let trust = try tls.map { try PEMFile.read($0.certificatePath) }
+        return try await TestClient.connect(to: address, on: clientLoop, trusting: trust, serverName: serverName)
+    }
+
+    func stop() async {
+        await server.shutdown(gracePeriod: .seconds(5))
+        await group.shutdown()
+        await clientGroup.shutdown()
+    }
+}
+
+/// Runs `body` with a started server and always stops it.
+func withServer<T>(
+    tls: Bool = false,
+    logFormat: LogFormat = .text,
+    configure: (inout ServerConfiguration) -> Void = { _ in },
+    routes: (inout Router) -> Void = { _ in },
+    _ body: (TestServer) async throws -> T
+) async throws -> T {
+    let server = try await TestServer.start(tls: tls, logFormat: logFormat, configure: configure, routes: routes)
+    do {
+        let result = try await body(server)
+        await server.stop()
+        return result
+    } catch {
+        await server.stop()
+        throw error
+    }
+}
+
+/// A response as the test client read it.
+struct ReceivedResponse: Sendable {
+    var head: ResponseHead
+    var body: [UInt8]
+
+    var status: Int { head.status.code }
+    var text: String { String(decoding: body, as: UTF8.self) }
+    func header(_ name: String) -> String? { head.headers.first(name: name) }
+}
+
+/// An HTTP/1.1 client connection on one loop, over plain TCP or through the TLS engine.
+/// Requests are written as raw text so tests control every byte.
+actor TestClient {
+    let loop: EventLoop
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+    private var socket: TCPSocket?
+    private var tls: TLSConnection?
+    private var parser = HTTPResponseParser()
+
+    private init(loop: EventLoop) {
+        self.loop = loop
+    }
+
+    static func connect(
+        to address: SocketAddress, on loop: EventLoop, trusting certificatePEM: String? = nil, serverName: String = "localhost"
+    ) async throws -> TestClient {
+        let client = TestClient(loop: loop)
+        try await client.open(address, trusting: certificatePEM, serverName: serverName)
+        return client
+    }
+
+    private func open(_ address: SocketAddress, trusting certificatePEM: String?, serverName: String) async throws {
+        socket = try await TCPSocket.connect(to: address, on: loop)
+        guard let certificatePEM else { return }
+        let context = try TLSContext(configuration: .client(trustRoots: .certificates(.pem(certificatePEM))))
+        let connection = try TLSConnection(context: context, serverName: serverName)
+        tls = connection
+        while true {
+            let state = try connection.handshake()
+            try await pushCiphertext()
+            switch state {
+            case .established: return
+            case .haveOutput: continue
+            case .needMoreInput:
+                guard try await receiveCiphertext() else { throw TestFailure("server closed during the handshake") }
+            case .closed: throw TestFailure("TLS closed during the handshake")
+            case .failed(let error): throw error
+            }
+        }
+    }
+
+    /// The ALPN protocol the server chose (TLS only).
+    var negotiatedALPN: String? { tls?.negotiatedALPN }
+
+    /// Writes raw request bytes.
+    func send(_ text: String) async throws {
+        try await send(Array(text.utf8))
+    }
+
+    func send(_ bytes: [UInt8]) async throws {
+        if let tls {
+            try tls.writePlaintext(bytes)
+            try await pushCiphertext()
+        } else {
+            try await socket!.write(bytes)
+        }
+    }
+
+    /// Reads the next final response (skipping 1xx unless `informational`), nil at end of stream.
+    func readResponse(to method: HTTPMethod = .get, informational: Bool = false) async throws -> ReceivedResponse? {
+        if !informational { parser.requestSent(method: method) }
+        var head: ResponseHead?
+        var body: [UInt8] = []
+        while true {
+            switch try parser.next() {
+            case .informational(let interim):
+                if informational { return ReceivedResponse(head: interim, body: []) }
+            case .head(let final):
+                head = final
+            case .body(let bytes):
+                body.append(contentsOf: bytes)
+            case .trailers:
+                continue
+            case .end, .switchingProtocols:
+                return head.map { ReceivedResponse(head: $0, body: body) }
+            case .closed:
+                return nil
+            case .needMoreData:
+                let bytes = try await receive()
+                if bytes.isEmpty { parser.feedEOF() } else { parser.feed(bytes) }
+            }
+        }
+    }
+
+    /// Sends one request and reads its response.
+    func request(_ method: HTTPMethod, _ target: String, headers: [String] = [], body: String = "") async throws -> ReceivedResponse {
+        var text = "\(method.rawValue) \(target) HTTP/1.1\r\nHost: localhost\r\n"
+        for header in headers { text += header + "\r\n" }
+        if !body.isEmpty { text += "Content-Length: \(body.utf8.count)\r\n" }
+        text += "\r\n" + body
+        try await send(text)
+        guard let response = try await readResponse(to: method) else { throw TestFailure("connection closed without a response") }
+        return response
+    }
+
+    /// Bytes after the last response (after a 101) plus whatever arrives until `count` bytes are in.
+    func readRaw(count: Int) async throws -> [UInt8] {
+        var bytes = parser.takeUnconsumedBytes()
+        while bytes.count < count {
+            let more = try await receive()
+            if more.isEmpty { break }
+            bytes.append(contentsOf: more)
+        }
+        return bytes
+    }
+
+    /// True when the server ends the stream without sending anything more.
+    func readsEndOfStream() async throws -> Bool {
+        do {
+            return try await receive().isEmpty
+        } catch let error as IOError where error.errno == ECONNRESET {
+            return true
+        }
+    }
+
+    func close() async {
+        await socket?.close()
+    }
+
+    // MARK: Transport
+
+    /// Plaintext received next; empty at end of stream.
+    private func receive() async throws -> [UInt8] {
+        guard let tls else {
+            var bytes: [UInt8] = []
+            _ = try await socket!.read(into: &bytes)
+            return bytes
+        }
+        while true {
+            var plaintext: [UInt8] = []
+            let result: TLSReadResult
+            do {
+                result = try tls.readPlaintext(into: &plaintext)
+            } catch {
+                if error.kind == .unexpectedEOF { return [] }
+                throw error
+            }
+            try await pushCiphertext()
+            switch result {
+            case .bytes: return plaintext
+            case .closed: return []
+            case .needMoreInput: _ = try await receiveCiphertext()
+            }
+        }
+    }
+
+    private func receiveCiphertext() async throws -> Bool {
+        var bytes: [UInt8] = []
+        let count = try await socket!.read(into: &bytes)
+        if count == 0 {
+            tls?.feedEndOfInput()
+            return false
+        }
+        try tls?.feedCiphertext(bytes)
+        return true
+    }
+
+    private func pushCiphertext() async throws {
+        guard let tls, tls.hasPendingCiphertext else { return }
+        var bytes: [UInt8] = []
+        tls.drainCiphertext(into: &bytes)
+        try await socket!.write(bytes)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
