@@ -48,12 +48,9 @@ actor EchoServer {
         return listener.localAddress
     }
 
-    func serve(loops: [EventLoop]) async throws {
-        var next = 0
+    func serve() async throws {
         while true {
             let connection = try await self.listener!.accept()
-            _ = loops[next % loops.count]
-            next += 1
             Task(executorPreference: loop) {
                 var buffer: [UInt8] = []
                 while (try? await connection.read(into: &buffer)) ?? 0 > 0 {
@@ -269,11 +266,11 @@ func run() async throws {
     case "idle-clients":
         await idleClients(port: UInt16(argument("--port", default: 0)), count: argument("--connections", default: 10_000))
     case "echo-server":
-        let group = try EventLoopGroup(loopCount: argument("--loops", default: 1))
+        let group = try EventLoopGroup(loopCount: 1)
         let server = EchoServer(loop: group.loops[0])
         let address = try await server.listen(port: UInt16(argument("--port", default: 0)))
         say("listening \(address.port)")
-        let serving = Task { try await server.serve(loops: group.loops) }
+        let serving = Task { try await server.serve() }
         await waitForStdinEOF()
         serving.cancel()
         exit(0)
@@ -325,14 +322,13 @@ func run() async throws {
         }.value
         exit(0)
     case "echo-self":
-        // Client and server in this process: --loops 1 puts both on one loop.
+        // Client and server in this process: --loops 1 puts both on one loop, --loops 2 gives
+        // the clients a loop of their own.
         let loops = argument("--loops", default: 1)
-        let group = try EventLoopGroup(loopCount: loops)
+        let group = try EventLoopGroup(loopCount: 1)
         let server = EchoServer(loop: group.loops[0])
         let address = try await server.listen(port: 0)
-        let serving = Task { try await server.serve(loops: group.loops) }
-        let clientGroup = loops == 1 ? group : try EventLoopGroup(loopCount: 1)
-        _ = clientGroup
+        let serving = Task { try await server.serve() }
         try await echoLoad(
             port: address.port,
             connections: argument("--connections", default: 1),
@@ -346,8 +342,11 @@ func run() async throws {
         say("""
             usage: ringway-probe idle-server [--connections N]
                    ringway-probe idle-clients --port P [--connections N]
-                   ringway-probe echo-server [--port P] [--loops L]
+                   ringway-probe echo-server [--port P]
                    ringway-probe echo-load --port P [--connections C] [--size B] [--seconds S] [--loops L]
+                   ringway-probe echo-self [--loops L] [--connections C] [--size B] [--seconds S]
+                   ringway-probe echo-actor [--count N]
+                   ringway-probe hops
             """)
     }
 }
