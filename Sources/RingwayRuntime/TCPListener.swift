@@ -22,8 +22,10 @@ public final class TCPListener {
     private var closeWaiter: UnsafeContinuation<Void, Never>?
 
     /// Binds and listens. `port` 0 picks an ephemeral port (see ``localAddress``).
-    /// With `reusePort`, several listeners (one per loop) can bind the same address and the
-    /// kernel spreads incoming connections over them (`SO_REUSEPORT`).
+    /// With `reusePort`, several listeners can bind the same address and the kernel spreads
+    /// incoming connections over them (`SO_REUSEPORT`). Beware: the port is then shared with any
+    /// other `SO_REUSEPORT` socket of the same user, including one bound to port 0 that the
+    /// kernel happens to give the same number.
     public static func bind(_ address: SocketAddress, backlog: Int32 = 4096, reusePort: Bool = false, on loop: EventLoop) throws -> TCPListener {
         loop.assertInLoop()
         guard !loop.stopping else { throw RuntimeError.loopShutdown }
@@ -55,25 +57,6 @@ public final class TCPListener {
         return listener
     }
 
-    /// Fails with `EADDRINUSE` when something already listens on `address`. Listeners bound
-    /// with `reusePort` share a port silently, so a server that binds one per loop checks first
-    /// that no other process holds it. Port 0 always passes.
-    public static func checkAvailable(_ address: SocketAddress) throws {
-        guard address.port != 0 else { return }
-        let fd = socket(address.domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw IOError("socket", errno: errno) }
-        defer { Glibc.close(fd) }
-        var one: Int32 = 1
-        // SO_REUSEADDR ignores connections in TIME_WAIT but never an active listener.
-        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        let storage = UnsafeMutableRawPointer.allocate(byteCount: SocketAddress.storageSize, alignment: 8)
-        defer { storage.deallocate() }
-        let length = address.write(to: storage)
-        if Glibc.bind(fd, storage.assumingMemoryBound(to: sockaddr.self), length) != 0 {
-            throw IOError("bind \(address)", errno: errno)
-        }
-    }
-
     private init(fd: Int32, localAddress: SocketAddress, loop: EventLoop) {
         self.fd = fd
         self.localAddress = localAddress
@@ -83,10 +66,18 @@ public final class TCPListener {
     /// Waits for the next connection. Cancelling the waiting task resumes it with
     /// `CancellationError`; connections that arrive meanwhile are kept for the next call.
     public func accept(isolation: isolated (any Actor)? = #isolation) async throws -> sending TCPSocket {
+        let descriptor = try await acceptDescriptor()
+        return TCPSocket(acceptedFD: descriptor.fd, loop: loop)
+    }
+
+    /// Waits for the next connection and returns its descriptor, to be served on another loop
+    /// with ``TCPSocket/init(adopting:on:)`` (exactly once). A server accepts on one loop and
+    /// spreads connections over the group this way, keeping its port exclusive.
+    public func acceptDescriptor(isolation: isolated (any Actor)? = #isolation) async throws -> AcceptedDescriptor {
         loop.assertInLoop()
         if let fd = pending.popFirst() {
             resumeAcceptingIfNeeded()
-            return TCPSocket(acceptedFD: fd, loop: loop)
+            return AcceptedDescriptor(fd: fd)
         }
         if let error = pendingError {
             pendingError = nil
@@ -114,7 +105,7 @@ public final class TCPListener {
                 self.waiter = (token, continuation)
             }
         }
-        return TCPSocket(acceptedFD: try result.get(), loop: loop)
+        return AcceptedDescriptor(fd: try result.get())
     }
 
     private func cancelWaiter(_ token: UInt64) {
@@ -221,6 +212,12 @@ extension TCPListener: LoopRegistered {
 
 @available(*, unavailable)
 extension TCPListener: Sendable {}
+
+/// An accepted connection's descriptor on its way to the loop that will serve it. Adopt it
+/// exactly once with ``TCPSocket/init(adopting:on:)``; until then it is owned by whoever holds it.
+public struct AcceptedDescriptor: Sendable {
+    let fd: Int32
+}
 
 /// Carries a loop-confined object into a `@Sendable` closure that only dereferences it on the
 /// loop's thread (via `EventLoop.execute`).

@@ -46,6 +46,13 @@ public final class TCPSocket {
         loop.register(self)
     }
 
+    /// Serves an accepted connection on `loop` (call on that loop's thread). The socket now owns
+    /// the descriptor.
+    public convenience init(adopting descriptor: AcceptedDescriptor, on loop: EventLoop) {
+        loop.assertInLoop()
+        self.init(acceptedFD: descriptor.fd, loop: loop)
+    }
+
     private init(connectedFD fd: Int32, loop: EventLoop) {
         self.fd = fd
         self.loop = loop

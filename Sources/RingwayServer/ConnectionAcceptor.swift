@@ -2,26 +2,30 @@ import Logging
 import RingwayRuntime
 import RingwayTLS
 
-/// Accepts connections on one loop and runs each as an ``HTTPConnection`` on that loop, in a
-/// task group that ends when the listener is closed and every connection has finished.
+/// Accepts connections on one loop and runs each as an ``HTTPConnection`` on one of the serving
+/// loops (in turn), in a task group that ends when the listener is closed and every connection
+/// has finished.
 actor ConnectionAcceptor {
     nonisolated let loop: EventLoop
     nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
 
     private let server: ServerContext
+    private let serving: [EventLoop]
+    private var nextLoop = 0
     private var listener: TCPListener?
     private var connections: [UInt64: HTTPConnection] = [:]
     private var stopping = false
     private var refused = 0
 
-    init(loop: EventLoop, server: ServerContext) {
+    init(loop: EventLoop, serving: [EventLoop], server: ServerContext) {
         self.loop = loop
+        self.serving = serving.isEmpty ? [loop] : serving
         self.server = server
     }
 
     /// Binds the listening socket; returns the bound address (with the port chosen for port 0).
-    func bind(_ address: SocketAddress, backlog: Int32 = 4096, reusePort: Bool = false) throws -> SocketAddress {
-        let listener = try TCPListener.bind(address, backlog: backlog, reusePort: reusePort, on: loop)
+    func bind(_ address: SocketAddress, backlog: Int32 = 4096) throws -> SocketAddress {
+        let listener = try TCPListener.bind(address, backlog: backlog, on: loop)
         self.listener = listener
         return listener.localAddress
     }
@@ -30,9 +34,9 @@ actor ConnectionAcceptor {
     func run() async {
         await withDiscardingTaskGroup { group in
             while let listener = self.listener, !self.stopping {
-                let socket: TCPSocket
+                let descriptor: AcceptedDescriptor
                 do {
-                    socket = try await listener.accept()
+                    descriptor = try await listener.acceptDescriptor()
                 } catch {
                     if self.stopping || error as? RuntimeError == .closed || error as? RuntimeError == .loopShutdown { break }
                     // Out of descriptors or memory: say so, pause briefly instead of spinning.
@@ -40,8 +44,17 @@ actor ConnectionAcceptor {
                     try? await self.loop.sleep(for: .milliseconds(100))
                     continue
                 }
-                guard let connection = await self.admit(socket) else { continue }
-                group.addTask(executorPreference: self.loop) {
+                let target = self.serving[self.nextLoop % self.serving.count]
+                self.nextLoop &+= 1
+                group.addTask(executorPreference: target) {
+                    // The socket is made on the loop that serves it: all its I/O stays there.
+                    let socket = TCPSocket(adopting: descriptor, on: target)
+                    guard case .admitted(let tls) = await self.admit() else {
+                        await socket.close()
+                        return
+                    }
+                    let connection = HTTPConnection(id: self.server.nextConnectionID(), socket: socket, tls: tls, server: self.server)
+                    await self.register(connection)
                     await connection.run()
                     await self.finished(connection.id)
                 }
@@ -49,8 +62,14 @@ actor ConnectionAcceptor {
         }
     }
 
-    /// Makes the connection for `socket`, or closes it when the server is full.
-    private func admit(_ socket: sending TCPSocket) async -> HTTPConnection? {
+    /// Whether a new connection may be served (under the connection limit), with its TLS state.
+    enum Admission {
+        case refused
+        case admitted(TLSConnection?)
+    }
+
+    /// Counts a new connection in, or refuses it when the server is full.
+    private func admit() -> sending Admission {
         let limit = server.maxConnections
         let open = server.openConnections.wrappingAdd(1, ordering: .relaxed).newValue
         if limit > 0, open > limit {
@@ -61,23 +80,20 @@ actor ConnectionAcceptor {
                     "max_connections": "\(limit)", "refused": "\(refused)",
                 ])
             }
-            await socket.close()
-            return nil
+            return .refused
         }
-        var tls: TLSConnection?
-        if let context = server.tls {
-            do {
-                tls = try TLSConnection(context: context)
-            } catch {
-                server.openConnections.wrappingSubtract(1, ordering: .relaxed)
-                server.logger.error("cannot create a TLS connection", metadata: ["error": "\(error)"])
-                await socket.close()
-                return nil
-            }
+        guard let context = server.tls else { return .admitted(nil) }
+        do {
+            return .admitted(try TLSConnection(context: context))
+        } catch {
+            server.openConnections.wrappingSubtract(1, ordering: .relaxed)
+            server.logger.error("cannot create a TLS connection", metadata: ["error": "\(error)"])
+            return .refused
         }
-        let connection = HTTPConnection(id: server.nextConnectionID(), socket: socket, tls: tls, server: server)
+    }
+
+    private func register(_ connection: HTTPConnection) {
         connections[connection.id] = connection
-        return connection
     }
 
     private func finished(_ id: UInt64) {
