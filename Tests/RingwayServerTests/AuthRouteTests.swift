@@ -184,6 +184,23 @@ struct AuthRouteTests {
         }
     }
 
+    @Test func tooManyOutstandingNoncesIs429WithRetryAfter() async throws {
+        try await withServer(authLimits: AuthLimits(maxOutstandingNonces: 2)) { server in
+            let client = try await server.connect()
+            let nonce = try await challenge(client, entity: "a")
+            _ = try await challenge(client, entity: "b")
+            let refused = try await client.request(.get, "/auth/token?entity_id=c&pubkey=\(key.publicKey.base64URL)")
+            try expectError(refused, .rateLimited)
+            let retryAfter = try #require(Int(refused.header("Retry-After") ?? ""))
+            #expect((1...60).contains(retryAfter))
+            // Using a nonce frees its slot.
+            let signature = AuthChallenge.sign(entityID: "a", nonce: nonce, with: key)
+            #expect(try await client.request(.post, "/auth/verify", body: verifyBody(entity: "a", nonce: nonce, signature: signature)).status == 200)
+            _ = try await challenge(client, entity: "c")
+            await client.close()
+        }
+    }
+
     @Test func keyPinnedOnFirstUseSurvivesARestart() async throws {
         let data = try temporaryDirectory() + "/data"
         try await withServer(configure: { $0.dataDirectory = data }) { server in

@@ -51,6 +51,7 @@ final class TestServer: Sendable {
     static func start(
         tls: Bool = false,
         logFormat: LogFormat = .text,
+        authLimits: AuthLimits = AuthLimits(),
         configure: (inout ServerConfiguration) -> Void = { _ in },
         routes: (inout Router) -> Void = { _ in }
     ) async throws -> TestServer {
@@ -64,7 +65,7 @@ final class TestServer: Sendable {
         let logger = RingwayLogHandler.logger(level: .trace, format: logFormat, output: log)
         let identity = try NodeIdentity.loadOrCreate(dataDirectory: configuration.dataDirectory)
         let material = tls ? try TLSMaterial.prepare(configuration: configuration, now: Int64(Date().timeIntervalSince1970)) : nil
-        let auth = try AuthService.load(configuration: configuration, identity: identity)
+        let auth = try AuthService.load(configuration: configuration, identity: identity, limits: authLimits)
         var router = DaemonRoutes.router(configuration: configuration, identity: identity, auth: auth)
         routes(&router)
         let group = try EventLoopGroup(loopCount: configuration.effectiveLoopCount)
@@ -93,11 +94,13 @@ final class TestServer: Sendable {
 func withServer<T>(
     tls: Bool = false,
     logFormat: LogFormat = .text,
+    authLimits: AuthLimits = AuthLimits(),
     configure: (inout ServerConfiguration) -> Void = { _ in },
     routes: (inout Router) -> Void = { _ in },
     _ body: (TestServer) async throws -> T
 ) async throws -> T {
-    let server = try await TestServer.start(tls: tls, logFormat: logFormat, configure: configure, routes: routes)
+    let server = try await TestServer.start(
+        tls: tls, logFormat: logFormat, authLimits: authLimits, configure: configure, routes: routes)
     do {
         let result = try await body(server)
         await server.stop()
