@@ -89,7 +89,7 @@ package.targets += [
     .testTarget(
         name: "RingwayServerTests",
         dependencies: [
-            "RingwayServer", "RingwayRuntime", "RingwayHTTP", "RingwayTLS", "RingwayCrypto", "RingwayJSON",
+            "RingwayServer", "RingwayRuntime", "RingwayHTTP", "RingwayTLS", "RingwayCrypto", "RingwayJSON", "RingwayEnvelope",
             .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: swift6

@@ -12,8 +12,9 @@ public enum DaemonRoutes {
     /// The event stream path of the contract.
     public static let eventsPath = "/ws/v1/events"
 
-    /// `GET /healthz`, `GET /peers/capabilities` and `GET /.well-known/jwks.json`.
-    public static func router(configuration: ServerConfiguration, identity: NodeIdentity) -> Router {
+    /// `GET /healthz`, `GET /peers/capabilities`, `GET /.well-known/jwks.json`, and
+    /// `GET /auth/token` and `POST /auth/verify` over `auth`.
+    public static func router(configuration: ServerConfiguration, identity: NodeIdentity, auth: AuthService) -> Router {
         var router = Router()
         let health = HTTPResponse.json(Array(#"{"status":"ok"}"#.utf8))
         router.add(.get, "/healthz", maxBodyBytes: 0) { _, _ in health }
@@ -25,6 +26,7 @@ public enum DaemonRoutes {
         jwks.headers.add(name: "Cache-Control", value: "max-age=300")
         let keys = jwks
         router.add(.get, "/.well-known/jwks.json", maxBodyBytes: 0) { _, _ in keys }
+        AuthRoutes.add(to: &router, auth: auth)
         return router
     }
 

@@ -10,6 +10,8 @@ public final class RingwayNode: Sendable {
     public let identity: NodeIdentity
     /// The TLS certificate in use; nil when TLS is off.
     public let tls: TLSMaterial?
+    /// Authentication: challenges, tokens and pinned keys.
+    public let auth: AuthService
     /// The address it listens on (with the port actually bound).
     public let localAddress: SocketAddress
     private let group: EventLoopGroup
@@ -17,12 +19,13 @@ public final class RingwayNode: Sendable {
     private let logger: Logger
 
     private init(
-        configuration: ServerConfiguration, identity: NodeIdentity, tls: TLSMaterial?, group: EventLoopGroup,
-        server: HTTPServer, logger: Logger
+        configuration: ServerConfiguration, identity: NodeIdentity, tls: TLSMaterial?, auth: AuthService,
+        group: EventLoopGroup, server: HTTPServer, logger: Logger
     ) {
         self.configuration = configuration
         self.identity = identity
         self.tls = tls
+        self.auth = auth
         self.localAddress = server.localAddress
         self.group = group
         self.server = server
@@ -67,7 +70,12 @@ public final class RingwayNode: Sendable {
         } catch {
             throw StartupError("cannot start the event loops: \(error)")
         }
-        let router = DaemonRoutes.router(configuration: configuration, identity: identity)
+        let auth = try AuthService.load(configuration: configuration, identity: identity, clock: clock)
+        logger.info(auth.pinning == .keysFile ? "loaded the keys file" : "trusting keys on first use", metadata: [
+            "path": "\(configuration.keysFile ?? auth.pinnedKeysPath ?? "")",
+            "pinned_keys": "\(auth.pinnedKeys.count)",
+        ])
+        let router = DaemonRoutes.router(configuration: configuration, identity: identity, auth: auth)
         let server: HTTPServer
         do {
             server = try await HTTPServer.start(
@@ -77,7 +85,8 @@ public final class RingwayNode: Sendable {
             throw StartupError("cannot listen on \(configuration.listen): \(error)")
         }
         let node = RingwayNode(
-            configuration: configuration, identity: identity, tls: tls, group: group, server: server, logger: logger)
+            configuration: configuration, identity: identity, tls: tls, auth: auth, group: group, server: server,
+            logger: logger)
         logger.info("listening", metadata: [
             "url": "\(node.url)",
             "entity_id": "\(configuration.entityID)",

@@ -53,6 +53,10 @@ extension ServerConfiguration {
         ConfigurationSetting(key: "token_ttl_s") { config, value throws(SettingProblem) in
             config.tokenTTLSeconds = try SettingParse.integer(value, in: 1...2_592_000)
         },
+        ConfigurationSetting(key: "keys_file") { config, value throws(SettingProblem) in
+            config.keysFile = try SettingParse.optionalPath(
+                value, allowed: "a path to a JSON object mapping entity ids to public keys, or null")
+        },
         ConfigurationSetting(key: "heartbeat_interval_s") { config, value throws(SettingProblem) in
             config.heartbeatIntervalSeconds = try SettingParse.integer(value, in: 1...3600)
         },

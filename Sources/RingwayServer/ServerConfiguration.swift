@@ -22,6 +22,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var entityID: String
     /// Lifetime of issued tokens, in seconds.
     public var tokenTTLSeconds: Int
+    /// JSON file mapping entity id to public key (base64url); nil pins each entity's first key
+    /// (trust on first use) in the data directory.
+    public var keysFile: String?
     /// Heartbeat interval announced to clients, in seconds.
     public var heartbeatIntervalSeconds: Int
     /// Largest envelope accepted, in bytes.
@@ -56,6 +59,7 @@ public struct ServerConfiguration: Sendable, Hashable {
         dataDirectory: String = "./.ringway",
         entityID: String = "ringway-node",
         tokenTTLSeconds: Int = 3600,
+        keysFile: String? = nil,
         heartbeatIntervalSeconds: Int = 30,
         maxMessageBytes: Int = 65536,
         replayWindowSeconds: Int = 300,
@@ -77,6 +81,7 @@ public struct ServerConfiguration: Sendable, Hashable {
         self.dataDirectory = dataDirectory
         self.entityID = entityID
         self.tokenTTLSeconds = tokenTTLSeconds
+        self.keysFile = keysFile
         self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
         self.maxMessageBytes = maxMessageBytes
         self.replayWindowSeconds = replayWindowSeconds

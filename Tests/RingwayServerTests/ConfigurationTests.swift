@@ -76,6 +76,7 @@ struct ConfigurationTests {
             "RINGWAY_DATA_DIR": "/var/lib/ringway",
             "RINGWAY_ENTITY_ID": "node.b_2",
             "RINGWAY_TOKEN_TTL_S": "600",
+            "RINGWAY_KEYS_FILE": "/etc/ringway/keys.json",
             "RINGWAY_HEARTBEAT_INTERVAL_S": "10",
             "RINGWAY_MAX_MESSAGE_BYTES": "1024",
             "RINGWAY_REPLAY_WINDOW_S": "60",
@@ -99,6 +100,7 @@ struct ConfigurationTests {
         #expect(configuration.dataDirectory == "/var/lib/ringway")
         #expect(configuration.entityID == "node.b_2")
         #expect(configuration.tokenTTLSeconds == 600)
+        #expect(configuration.keysFile == "/etc/ringway/keys.json")
         #expect(configuration.heartbeatIntervalSeconds == 10)
         #expect(configuration.maxMessageBytes == 1024)
         #expect(configuration.replayWindowSeconds == 60)

@@ -61,6 +61,25 @@ struct NodeTests {
         #expect(!FileManager.default.fileExists(atPath: configuration.dataDirectory + "/tls-cert.pem"))
     }
 
+    @Test func invalidKeysFileIsAStartupErrorNamingIt() async throws {
+        let directory = try temporaryDirectory()
+        let keysFile = directory + "/keys.json"
+        try #"{"sensor-7":"too-short"}"#.write(toFile: keysFile, atomically: true, encoding: .utf8)
+        let configuration = try ServerConfiguration.load(file: nil, environment: [
+            "RINGWAY_TLS": "off",
+            "RINGWAY_LISTEN": "127.0.0.1:0",
+            "RINGWAY_DATA_DIR": directory + "/data",
+            "RINGWAY_LOOPS": "1",
+            "RINGWAY_KEYS_FILE": keysFile,
+        ])
+        let logger = RingwayLogHandler.logger(level: .critical, format: .text, output: .memory())
+        let error = await #expect(throws: StartupError.self) {
+            _ = try await RingwayNode.start(configuration: configuration, logger: logger)
+        }
+        #expect(error?.description.contains(keysFile) == true)
+        #expect(error?.description.contains("sensor-7") == true)
+    }
+
     @Test func addressInUseIsAStartupError() async throws {
         var configuration = ServerConfiguration()
         configuration.tls = false

@@ -28,11 +28,12 @@ final class TestServer: Sendable {
     let configuration: ServerConfiguration
     let identity: NodeIdentity
     let tls: TLSMaterial?
+    let auth: AuthService
     let log: LogOutput
 
     private init(
         group: EventLoopGroup, clientGroup: EventLoopGroup, server: HTTPServer, configuration: ServerConfiguration,
-        identity: NodeIdentity, tls: TLSMaterial?, log: LogOutput
+        identity: NodeIdentity, tls: TLSMaterial?, auth: AuthService, log: LogOutput
     ) {
         self.group = group
         self.clientGroup = clientGroup
@@ -40,6 +41,7 @@ final class TestServer: Sendable {
         self.configuration = configuration
         self.identity = identity
         self.tls = tls
+        self.auth = auth
         self.log = log
     }
 
@@ -49,6 +51,7 @@ final class TestServer: Sendable {
     static func start(
         tls: Bool = false,
         logFormat: LogFormat = .text,
+        authLimits: AuthLimits = AuthLimits(),
         configure: (inout ServerConfiguration) -> Void = { _ in },
         routes: (inout Router) -> Void = { _ in }
     ) async throws -> TestServer {
@@ -62,7 +65,8 @@ final class TestServer: Sendable {
         let logger = RingwayLogHandler.logger(level: .trace, format: logFormat, output: log)
         let identity = try NodeIdentity.loadOrCreate(dataDirectory: configuration.dataDirectory)
         let material = tls ? try TLSMaterial.prepare(configuration: configuration, now: Int64(Date().timeIntervalSince1970)) : nil
-        var router = DaemonRoutes.router(configuration: configuration, identity: identity)
+        let auth = try AuthService.load(configuration: configuration, identity: identity, limits: authLimits)
+        var router = DaemonRoutes.router(configuration: configuration, identity: identity, auth: auth)
         routes(&router)
         let group = try EventLoopGroup(loopCount: configuration.effectiveLoopCount)
         let clientGroup = try EventLoopGroup(loopCount: 1)
@@ -70,7 +74,7 @@ final class TestServer: Sendable {
             group: group, configuration: configuration, router: router, tls: material?.context, logger: logger)
         return TestServer(
             group: group, clientGroup: clientGroup, server: server, configuration: configuration, identity: identity,
-            tls: material, log: log)
+            tls: material, auth: auth, log: log)
     }
 
     /// A client connected to the server (over TLS when the server uses it, trusting its certificate).
@@ -90,11 +94,13 @@ final class TestServer: Sendable {
 func withServer<T>(
     tls: Bool = false,
     logFormat: LogFormat = .text,
+    authLimits: AuthLimits = AuthLimits(),
     configure: (inout ServerConfiguration) -> Void = { _ in },
     routes: (inout Router) -> Void = { _ in },
     _ body: (TestServer) async throws -> T
 ) async throws -> T {
-    let server = try await TestServer.start(tls: tls, logFormat: logFormat, configure: configure, routes: routes)
+    let server = try await TestServer.start(
+        tls: tls, logFormat: logFormat, authLimits: authLimits, configure: configure, routes: routes)
     do {
         let result = try await body(server)
         await server.stop()
