@@ -424,7 +424,9 @@ public final class EventLoop: @unchecked Sendable {
             // Entering the operation may have been a hop: the loop can have started stopping
             // (and swept the live ops) in between, so check again where we submit.
             self.assertInLoop()
-            if self.stopping {
+            // Also a cancellation that came before this point: its handler found no
+            // submitted operation to cancel.
+            if self.stopping || Task.isCancelled {
                 self.ops.release(id)
                 storage?.deallocate()
                 continuation.resume(returning: -ECANCELED)

@@ -101,6 +101,9 @@ public final class TCPListener {
                 continuation.resume(returning: .failure(error))
             } else if self.closed {
                 continuation.resume(returning: .failure(RuntimeError.closed))
+            } else if Task.isCancelled {
+                // Cancelled before this point: the cancellation handler found no waiter.
+                continuation.resume(returning: .failure(CancellationError()))
             } else {
                 self.waiter = (token, continuation)
             }

@@ -128,7 +128,10 @@ public final class TCPSocket {
                 // Entering the operation may have been a hop during which completions ran:
                 // decide whether to wait only here, where registering cannot race them.
                 self.loop.assertInLoop()
-                if !self.inbound.isEmpty || self.sawEOF || self.readError != nil || self.closed || self.reader != nil {
+                if Task.isCancelled {
+                    // Cancelled before this point: the cancellation handler found no reader.
+                    continuation.resume(returning: true)
+                } else if !self.inbound.isEmpty || self.sawEOF || self.readError != nil || self.closed || self.reader != nil {
                     continuation.resume(returning: false)
                 } else {
                     self.reader = (token, continuation)
@@ -284,6 +287,8 @@ public final class TCPSocket {
             self.loop.assertInLoop()
             if self.bytesSent >= target || self.writeError != nil {
                 continuation.resume(returning: self.bytesSent >= target ? nil : self.writeError)
+            } else if Task.isCancelled {
+                continuation.resume(returning: CancellationError())
             } else {
                 self.writeWaiters.append((target, token, continuation))
             }
