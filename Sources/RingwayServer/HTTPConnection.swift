@@ -52,6 +52,7 @@ actor HTTPConnection {
         self.parser = HTTPRequestParser(limits: server.limits)
         var logger = server.logger
         logger[metadataKey: "connection"] = "\(String(id, radix: 16))"
+        logger[metadataKey: "loop"] = "\(socket.loop.index)"
         if let remoteAddress { logger[metadataKey: "peer"] = "\(remoteAddress)" }
         self.logger = logger
     }

@@ -34,6 +34,23 @@ struct LoggingTests {
         }
     }
 
+    @Test func connectionsAreSpreadOverTheLoops() async throws {
+        try await withServer(logFormat: .json) { server in
+            for _ in 0..<4 {
+                let client = try await server.connect()
+                #expect(try await client.request(.get, "/healthz").status == 200)
+                await client.close()
+            }
+            var loops: Set<String> = []
+            for line in server.log.lines {
+                let object = try #require(try JSONReader.parse(line).objectValue)
+                if object["msg"] == "request", let loop = object["loop"]?.stringValue { loops.insert(loop) }
+            }
+            // The test server runs two loops; connections are handed to them in turn.
+            #expect(loops == ["0", "1"])
+        }
+    }
+
     @Test func textLinesAreReadable() async throws {
         let output = LogOutput.memory()
         var logger = RingwayLogHandler.logger(level: .info, format: .text, output: output)
