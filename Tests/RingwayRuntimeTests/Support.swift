@@ -78,6 +78,12 @@ actor Peer {
         sockets[name] = try await listener!.accept()
     }
 
+    /// Accepts one connection and wraps it in the README's example actor.
+    func acceptEcho() async throws -> EchoConnection {
+        let socket = try await listener!.accept()
+        return EchoConnection(socket: socket, loop: loop)
+    }
+
     func connect(to address: SocketAddress, as name: String) async throws {
         sockets[name] = try await TCPSocket.connect(to: address, on: loop)
     }
