@@ -16,7 +16,7 @@ import Glibc
 /// calling task and resume it from the completion.
 public final class EventLoop: @unchecked Sendable {
     // @unchecked Sendable: fields below `remote` are touched only on the loop thread (checked by
-    // `assertInLoop`); `remote` is a Mutex and the rest are immutable after `init` returns.
+    // `assertInLoop`); `remote` is a `Locked` and the rest are immutable after `init` returns.
 
     /// The loop's index within its group.
     public let index: Int
@@ -33,7 +33,7 @@ public final class EventLoop: @unchecked Sendable {
         var joined = false
     }
 
-    private let remote = Mutex(Remote())
+    private let remote = Locked(Remote())
     private var thread = pthread_t()
     private var ringFD: Int32 = -1
 
@@ -63,7 +63,7 @@ public final class EventLoop: @unchecked Sendable {
         self.wakeup = configuration.wakeup
         self.afterShutdown = DispatchQueue(label: "ringway-loop-\(index)-after-shutdown")
         let started = DispatchSemaphore(value: 0)
-        let setupError = Mutex<RuntimeError?>(nil)
+        let setupError = Locked<RuntimeError?>(nil)
         let box = Unmanaged.passRetained(ThreadStart { [self] in
             self.thread = pthread_self()
             rw_set_thread_name("ringway-loop-\(index)")

@@ -113,8 +113,10 @@ actor HTTPConnection {
             case .needMoreData:
                 // Flushing first: a drain that begins meanwhile is seen before waiting.
                 try await flush()
-                let idle = parser.bufferedByteCount == 0
-                if idle && draining { return nil }
+                // Idle means between requests: a new connection has the request timeout to send
+                // its first one (the idle timeout is usually much shorter).
+                let idle = parser.bufferedByteCount == 0 && requestCount > 0
+                if parser.bufferedByteCount == 0 && draining { return nil }
                 try await waitForInput(idle: idle)
             case .body, .trailers, .end, .upgradePending:
                 // Bodies are consumed by readBody, and an upgrade is decided right after `.end`.
