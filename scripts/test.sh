@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite: build (no warnings allowed in our code), unit and integration tests,
+# The whole test suite: build (no warnings allowed in our code), unit and integration tests, the
+# runtime and server tests again under ThreadSanitizer,
 # the multi-process runtime checks (idle memory, syscall profile) and a short fuzz run.
 #   FUZZ_SECONDS (default 20 per target) shortens or lengthens the fuzz run; 0 skips it.
+#   TSAN=0 skips the ThreadSanitizer run of the runtime and server tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +20,23 @@ grep -q "Build complete" "$log" || { tail -50 "$log"; exit 1; }
 
 echo "== tests"
 swift test --skip-build
+
+if [ "${TSAN:-1}" != 0 ]; then
+  echo "== runtime and server tests under ThreadSanitizer"
+  swift build --build-tests --sanitize=thread --scratch-path .build-tsan 2>&1 | grep -E "error|Build complete" || true
+  tsan_log=$(mktemp)
+  status=0
+  swift test --skip-build --sanitize=thread --scratch-path .build-tsan \
+    --filter "RingwayRuntimeTests|RingwayServerTests" > "$tsan_log" 2>&1 || status=$?
+  grep -E "Test run with" "$tsan_log" || true
+  if [ "$status" -ne 0 ] || grep -q "WARNING: ThreadSanitizer" "$tsan_log"; then
+    grep -E -A20 "WARNING: ThreadSanitizer|✘" "$tsan_log" | head -80
+    rm -f "$tsan_log"
+    echo "FAIL: ThreadSanitizer run"
+    exit 1
+  fi
+  rm -f "$tsan_log"
+fi
 
 echo "== runtime checks"
 scripts/check-runtime.sh release
