@@ -206,6 +206,11 @@ public struct PeerSessionStateMachine: Sendable {
         forwarded.insert(sender: sender, messageID: messageID)
     }
 
+    /// Takes over the replay memory of the session this one replaced.
+    public mutating func absorbReplayMemory(_ other: ReplayGuard, now: Int64) {
+        replay.absorb(other, now: now / 1_000)
+    }
+
     /// Marks the session closed (shutdown, replacement, a failed write).
     public mutating func markClosed() {
         phase = .closed

@@ -1,0 +1,161 @@
+import Logging
+import RingwayCrypto
+import RingwayEnvelope
+import Synchronization
+
+/// Where a routed envelope went.
+enum RouteOutcome: Sendable, Hashable {
+    /// Written to the recipient's live session.
+    case delivered
+    /// Held for the recipient, who is offline.
+    case queued
+    /// The recipient's queue is full; nothing was held.
+    case queueFull
+    /// Neither pinned, in the keys file, nor connected.
+    case unknownRecipient
+}
+
+/// The live `/ws/v1/peers` sessions (one per entity) and the messages held for offline entities,
+/// reachable from every loop.
+///
+/// The table sits behind one mutex that is only held for dictionary updates; delivering to a
+/// session is a hop to that session's actor (on its own loop), made after the lock is released.
+public final class PeerHub: Sendable {
+    struct Held: Sendable {
+        var bytes: [UInt8]
+        var sender: EntityID
+        var messageID: WireUUID
+        var isAck: Bool
+    }
+
+    private struct State: Sendable {
+        var sessions: [EntityID: PeerSession] = [:]
+        var queues: [EntityID: [Held]] = [:]
+        var replay: [EntityID: ReplayGuard] = [:]
+        var shuttingDown = false
+    }
+
+    /// The settings of every session.
+    public let settings: PeerSessionSettings
+    let serverEntityID: EntityID
+    let serverKey: Ed25519PrivateKey
+    let auth: AuthService
+    let clock: any UnixClock
+    private let state = Mutex(State())
+
+    /// Creates the hub of a node whose entity id is `serverEntityID` and key `serverKey`.
+    public init(serverEntityID: EntityID, serverKey: Ed25519PrivateKey, auth: AuthService, settings: PeerSessionSettings) {
+        self.serverEntityID = serverEntityID
+        self.serverKey = serverKey
+        self.auth = auth
+        self.clock = auth.clock
+        self.settings = settings
+    }
+
+    /// The hub of the node described by `configuration` and `identity`.
+    public convenience init(
+        configuration: ServerConfiguration, identity: NodeIdentity, auth: AuthService, settings: PeerSessionSettings? = nil
+    ) {
+        // The configured entity id was validated when the configuration was loaded.
+        let entity = EntityID(configuration.entityID) ?? EntityID("ringwayd")!
+        self.init(serverEntityID: entity, serverKey: identity.privateKey, auth: auth,
+                  settings: settings ?? PeerSessionSettings(configuration: configuration))
+    }
+
+    /// Entities with a ready session now.
+    public var sessionCount: Int { state.withLock { $0.sessions.count } }
+
+    /// Messages held for `entityID` now.
+    public func heldCount(for entityID: EntityID) -> Int { state.withLock { $0.queues[entityID]?.count ?? 0 } }
+
+    /// Wall-clock Unix milliseconds.
+    var now: Int64 { Int64(clock.unixMilliseconds()) }
+
+    /// A new session id (a UUIDv7: time-ordered, with 74 random bits).
+    func nextSessionID() -> String {
+        WireUUID.v7(unixMilliseconds: UInt64(max(0, now))).description
+    }
+
+    /// The replay memory a new session of `entityID` starts with (left by its previous session).
+    func takeReplayMemory(for entityID: EntityID) -> ReplayGuard? {
+        state.withLock { $0.replay.removeValue(forKey: entityID) }
+    }
+
+    /// Makes `session` the entity's live session. Returns the one it replaces and the envelopes
+    /// held for the entity (removed from the queue), or nil when the server is shutting down.
+    func register(_ session: PeerSession) -> (replaced: PeerSession?, held: [Held])? {
+        state.withLock { state in
+            guard !state.shuttingDown else { return nil }
+            let old = state.sessions.updateValue(session, forKey: session.entityID)
+            return (old, state.queues.removeValue(forKey: session.entityID) ?? [])
+        }
+    }
+
+    /// Forgets `session` if it is still the entity's live session, and keeps its replay memory.
+    func ended(_ session: PeerSession, replay: ReplayGuard?) {
+        state.withLock { state in
+            if state.sessions[session.entityID] === session { state.sessions[session.entityID] = nil }
+            if let replay, state.sessions[session.entityID] == nil { state.replay[session.entityID] = replay }
+        }
+    }
+
+    /// Puts back envelopes a new session could not take (it closed while they were delivered).
+    func requeue(_ held: [Held], for entityID: EntityID) {
+        guard !held.isEmpty else { return }
+        state.withLock { state in
+            // Kept even past `queueMax`: each was already acknowledged as queued to its sender.
+            state.queues[entityID, default: []].insert(contentsOf: held, at: 0)
+        }
+    }
+
+    /// Routes `bytes` (an envelope, unchanged) to `recipient`: to its live session when it has
+    /// one, else into its bounded queue.
+    func route(
+        _ bytes: [UInt8], to recipient: EntityID, sender: EntityID, messageID: WireUUID, isAck: Bool,
+        isolation: isolated (any Actor)? = #isolation
+    ) async -> RouteOutcome {
+        let known = auth.pinnedKeys[recipient.rawValue] != nil
+        let held = Held(bytes: bytes, sender: sender, messageID: messageID, isAck: isAck)
+        // A session found here may close before the hop reaches it; then the envelope is queued.
+        for _ in 0..<3 {
+            enum Step { case deliver(PeerSession), done(RouteOutcome) }
+            let step: Step = state.withLock { state in
+                if let session = state.sessions[recipient] { return .deliver(session) }
+                guard known else { return .done(.unknownRecipient) }
+                var queue = state.queues[recipient, default: []]
+                guard queue.count < settings.queueMax else { return .done(.queueFull) }
+                queue.append(held)
+                state.queues[recipient] = queue
+                return .done(.queued)
+            }
+            switch step {
+            case .done(let outcome):
+                return outcome
+            case .deliver(let session):
+                if await session.deliver(bytes, from: sender, messageID: messageID, isAck: isAck) { return .delivered }
+                ended(session, replay: nil)
+            }
+        }
+        return .queueFull
+    }
+
+    /// Server shutdown: no new session becomes ready, and each live one gets BYE and close 1001.
+    public func shutdown() async {
+        let sessions = state.withLock { state in
+            state.shuttingDown = true
+            return Array(state.sessions.values)
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for session in sessions {
+                group.addTask { await session.goAway() }
+            }
+        }
+    }
+
+    /// Envelopes held for offline entities now, by entity (reported at shutdown).
+    public var heldCounts: [String: Int] {
+        state.withLock { state in
+            state.queues.reduce(into: [:]) { $0[$1.key.rawValue] = $1.value.count }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import RingwayCrypto
+import RingwayEnvelope
+import RingwayHTTP
+import RingwayJSON
+import RingwayRuntime
+import RingwayServer
+import RingwayWebSocket
+import Testing
+
+/// Gets a token through the challenge → verify flow over HTTP.
+func authenticate(_ server: TestServer, entity: String, key: Ed25519PrivateKey) async throws -> String {
+    let client = try await server.connect()
+    let challenge = try await client.request(.get, "/auth/token?entity_id=\(entity)&pubkey=\(key.publicKey.base64URL)")
+    #expect(challenge.status == 200)
+    let nonce = try #require(try JSONReader.parse(challenge.body).objectValue?["nonce"]?.stringValue)
+    let signature = AuthChallenge.sign(entityID: entity, nonce: nonce, with: key)
+    let body = #"{"entity_id":"\#(entity)","nonce":"\#(nonce)","signature":"\#(signature)"}"#
+    let verified = try await client.request(.post, "/auth/verify", headers: ["Content-Type: application/json"], body: body)
+    #expect(verified.status == 200)
+    await client.close()
+    return try #require(try JSONReader.parse(verified.body).objectValue?["token"]?.stringValue)
+}
+
+/// What a peer client read.
+enum PeerFrame: Sendable, Equatable {
+    case text([UInt8])
+    case binary([UInt8])
+    case close(UInt16, String)
+}
+
+/// A `/ws/v1/peers` client over plain TCP: RFC 6455 client handshake and masked frames.
+actor PeerClient {
+    let loop: EventLoop
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+    let entity: String
+    let key: Ed25519PrivateKey
+    private var connected: TCPSocket?
+    private var socket: TCPSocket { connected! }
+    private var websocket = WebSocketConnection(role: .client)
+    private var clock: Int64 = 0
+
+    private init(loop: EventLoop, entity: String, key: Ed25519PrivateKey) {
+        self.loop = loop
+        self.entity = entity
+        self.key = key
+    }
+
+    private func open(_ address: SocketAddress) async throws {
+        connected = try await TCPSocket.connect(to: address, on: loop)
+    }
+
+    /// The raw HTTP response to an upgrade request for `target` (101 or a refusal) and the
+    /// client when it switched.
+    static func upgrade(
+        _ server: TestServer, target: String, entity: String, key: Ed25519PrivateKey, headers: [(String, String)] = []
+    ) async throws -> (ReceivedResponse, PeerClient?) {
+        let loop = server.clientLoop
+        let client = PeerClient(loop: loop, entity: entity, key: key)
+        try await client.open(server.address)
+        let response = try await client.handshake(target: target, headers: headers)
+        return (response, response.status == 101 ? client : nil)
+    }
+
+    /// Authenticates, upgrades with the token in the query, and exchanges HELLO/READY.
+    static func connect(_ server: TestServer, entity: String, key: Ed25519PrivateKey = Ed25519PrivateKey()) async throws -> (PeerClient, Envelope) {
+        let token = try await authenticate(server, entity: entity, key: key)
+        let (response, client) = try await upgrade(server, target: "/ws/v1/peers?entity_id=\(entity)&token=\(token)", entity: entity, key: key)
+        #expect(response.status == 101)
+        let peer = try #require(client)
+        let ready = try await peer.hello()
+        return (peer, ready)
+    }
+
+    private func handshake(target: String, headers: [(String, String)]) async throws -> ReceivedResponse {
+        var extra = HTTPHeaders()
+        for (name, value) in headers { extra.add(name: name, value: value) }
+        let handshake = WebSocketClientHandshake(host: "localhost", target: target, key: SecureRandom.bytes(count: 16), additionalHeaders: extra)
+        var request: [UInt8] = []
+        try handshake.writeRequest(into: &request)
+        try await socket.write(request)
+        var parser = HTTPResponseParser()
+        parser.requestSent(method: .get)
+        var head: ResponseHead?
+        var body: [UInt8] = []
+        while true {
+            switch try parser.next() {
+            case .head(let final): head = final
+            case .body(let bytes): body.append(contentsOf: bytes)
+            case .informational, .trailers: continue
+            case .switchingProtocols:
+                let response = ReceivedResponse(head: try #require(head), body: [])
+                _ = try handshake.validate(response.head)
+                websocket.feed(parser.takeUnconsumedBytes())
+                return response
+            case .end:
+                return ReceivedResponse(head: try #require(head), body: body)
+            case .closed:
+                throw TestFailure("closed during the handshake")
+            case .needMoreData:
+                var bytes: [UInt8] = []
+                if try await socket.read(into: &bytes) == 0 { parser.feedEOF() } else { parser.feed(bytes) }
+            }
+        }
+    }
+
+    /// A fresh, increasing message id.
+    func nextID() -> WireUUID {
+        WireUUID.v7(clock: SystemUnixClock())
+    }
+
+    /// A signed envelope from this client.
+    func envelope(
+        _ type: EnvelopeType, to: String?, payload: JSONObject = JSONObject(), id: WireUUID? = nil, timestamp: Int64? = nil,
+        signer: Ed25519PrivateKey? = nil
+    ) -> [UInt8] {
+        Envelope(
+            messageID: id ?? nextID(), type: type, fromEntity: EntityID(entity)!, toEntity: to.map { Recipient($0)! },
+            timestamp: timestamp ?? SystemUnixClock().unixSeconds(), payload: payload
+        ).signed(with: signer ?? key).encoded()
+    }
+
+    func hello() async throws -> Envelope {
+        try await sendText(envelope(.hello, to: nil, payload: ["protocol_versions": ["1.2"], "capabilities": .object(JSONObject())]))
+        return try await nextEnvelope()
+    }
+
+    func sendText(_ bytes: [UInt8]) async throws {
+        var frame: [UInt8] = []
+        try websocket.writeText(bytes, mask: WebSocketMask(SecureRandom.bytes(count: 4)), into: &frame)
+        try await socket.write(frame)
+    }
+
+    func sendBinary(_ bytes: [UInt8]) async throws {
+        var frame: [UInt8] = []
+        try websocket.writeBinary(bytes, mask: WebSocketMask(SecureRandom.bytes(count: 4)), into: &frame)
+        try await socket.write(frame)
+    }
+
+    /// The next data message or close.
+    func next() async throws -> PeerFrame {
+        while true {
+            switch websocket.next() {
+            case .text(let bytes): return .text(Array(bytes))
+            case .binary(let bytes): return .binary(Array(bytes))
+            case .close(let code, let reason): return .close(code.rawValue, reason)
+            case .protocolError(let code): return .close(code.rawValue, "protocol error")
+            case .finished: return .close(1006, "")
+            case .ping, .pong: continue
+            case .needMoreData:
+                var bytes: [UInt8] = []
+                let count: Int
+                do {
+                    count = try await socket.read(into: &bytes)
+                } catch {
+                    return .close(1006, "")
+                }
+                if count == 0 { websocket.feedEOF() } else { websocket.feed(bytes) }
+            }
+        }
+    }
+
+    /// The next text message's raw bytes.
+    func nextText() async throws -> [UInt8] {
+        let frame = try await next()
+        guard case .text(let bytes) = frame else { throw TestFailure("expected a text message, got \(frame)") }
+        return bytes
+    }
+
+    /// The next text message, decoded (signature not checked).
+    func nextEnvelope() async throws -> Envelope {
+        try EnvelopeDecoder().decode(try await nextText())
+    }
+
+    func close() async {
+        await socket.close()
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import RingwayCrypto
+import RingwayEnvelope
+import RingwayJSON
+import RingwayServer
+import Testing
+
+/// `/ws/v1/peers` over real loopback sockets: two clients authenticate, say HELLO and exchange
+/// messages through the server.
+@Suite(.timeLimit(.minutes(1)))
+struct PeerSessionTests {
+    func configure(_ configuration: inout ServerConfiguration) {
+        configuration.entityID = "hub"
+    }
+
+    func ack(_ envelope: Envelope) throws -> AckPayload {
+        #expect(envelope.type == .ack)
+        return try AckPayload(json: envelope.payload)
+    }
+
+    func error(_ envelope: Envelope) throws -> ErrorPayload {
+        #expect(envelope.type == .error)
+        return try ErrorPayload(json: envelope.payload)
+    }
+
+    @Test func helloReadyMessageDeliveredAndAckRoutedBack() async throws {
+        try await withServer(configure: configure) { server in
+            let aliceKey = Ed25519PrivateKey()
+            let (alice, aliceReady) = try await PeerClient.connect(server, entity: "alice", key: aliceKey)
+            let (bob, _) = try await PeerClient.connect(server, entity: "bob")
+
+            // READY is signed by the node key, from the node to the entity.
+            #expect(aliceReady.type == .ready)
+            #expect(aliceReady.fromEntity.rawValue == "hub")
+            #expect(aliceReady.toEntity == .entity(EntityID("alice")!))
+            try aliceReady.verifySignature(publicKey: server.identity.publicKey)
+            let ready = try ReadyPayload(json: aliceReady.payload)
+            #expect(ready.protocolVersion == "1.2")
+            #expect(ready.maxMessageBytes == Int64(server.configuration.maxMessageBytes))
+
+            let id = await alice.nextID()
+            let sent = await alice.envelope(.message, to: "bob", payload: ["text": "hi", "n": 1], id: id)
+            try await alice.sendText(sent)
+            let received = try await bob.nextText()
+            #expect(received == sent)
+            let verified = try received.withUnsafeBytes { try EnvelopeVerifier.verify($0, publicKey: aliceKey.publicKey) }
+            #expect(verified.messageID == id)
+
+            let delivered = try await alice.nextEnvelope()
+            try delivered.verifySignature(publicKey: server.identity.publicKey)
+            #expect(try ack(delivered) == AckPayload(ackID: id, status: .delivered))
+
+            let receipt = await bob.envelope(.ack, to: "alice", payload: AckPayload(ackID: id, status: .received).json)
+            try await bob.sendText(receipt)
+            #expect(try await alice.nextText() == receipt)
+
+            // At most once: a second receipt for the same message is refused, not routed.
+            let again = await bob.envelope(.ack, to: "alice", payload: AckPayload(ackID: id, status: .received).json)
+            try await bob.sendText(again)
+            #expect(try error(try await bob.nextEnvelope()).code == .malformed)
+
+            // HEARTBEAT is answered in kind.
+            try await alice.sendText(await alice.envelope(.heartbeat, to: "hub"))
+            let heartbeat = try await alice.nextEnvelope()
+            #expect(heartbeat.type == .heartbeat)
+            try heartbeat.verifySignature(publicKey: server.identity.publicKey)
+
+            // BYE closes with 1000.
+            try await alice.sendText(await alice.envelope(.bye, to: "hub"))
+            #expect(try await alice.next() == .close(1000, ""))
+            await alice.close()
+            await bob.close()
+        }
+    }
+
+    @Test func refusalsKeepTheSessionOpen() async throws {
+        try await withServer(configure: configure) { server in
+            let (alice, _) = try await PeerClient.connect(server, entity: "alice")
+            let (bob, _) = try await PeerClient.connect(server, entity: "bob")
+
+            let forgedID = await alice.nextID()
+            try await alice.sendText(await alice.envelope(.message, to: "bob", id: forgedID, signer: Ed25519PrivateKey()))
+            let invalid = try error(try await alice.nextEnvelope())
+            #expect(invalid.code == .invalidSignature)
+            #expect(invalid.ref == forgedID)
+
+            let unknown = try error(try await alice.nextEnvelope(afterSending: await alice.envelope(.message, to: "nobody"), via: alice))
+            #expect(unknown.code == .unknownRecipient)
+
+            let message = await alice.envelope(.message, to: "bob")
+            try await alice.sendText(message)
+            #expect(try await bob.nextText() == message)
+            #expect(try ack(try await alice.nextEnvelope()).status == .delivered)
+            try await alice.sendText(message)
+            #expect(try error(try await alice.nextEnvelope()).code == .replay)
+
+            try await alice.sendBinary(Array("{}".utf8))
+            let binary = try error(try await alice.nextEnvelope())
+            #expect(binary.code == .malformed)
+            #expect(binary.ref == nil)
+
+            // Still open after every refusal.
+            let last = await alice.envelope(.message, to: "bob")
+            try await alice.sendText(last)
+            #expect(try await bob.nextText() == last)
+            await alice.close()
+            await bob.close()
+        }
+    }
+
+    @Test func offlineRecipientIsQueuedThenDeliveredOnReady() async throws {
+        try await withServer(configure: configure) { server in
+            let bobKey = Ed25519PrivateKey()
+            // Bob authenticates once (so he is pinned), then is offline.
+            _ = try await authenticate(server, entity: "bob", key: bobKey)
+            let (alice, _) = try await PeerClient.connect(server, entity: "alice")
+            let message = await alice.envelope(.message, to: "bob", payload: ["queued": true])
+            try await alice.sendText(message)
+            #expect(try ack(try await alice.nextEnvelope()).status == .queued)
+
+            let (bob, ready) = try await PeerClient.connect(server, entity: "bob", key: bobKey)
+            #expect(ready.type == .ready)
+            #expect(try await bob.nextText() == message)
+            await alice.close()
+            await bob.close()
+        }
+    }
+
+    @Test func fullQueueIsQueueFull() async throws {
+        try await withServer(configure: configure, peerSettings: PeerSessionSettings(queueMax: 1)) { server in
+            _ = try await authenticate(server, entity: "bob", key: Ed25519PrivateKey())
+            let (alice, _) = try await PeerClient.connect(server, entity: "alice")
+            try await alice.sendText(await alice.envelope(.message, to: "bob"))
+            #expect(try ack(try await alice.nextEnvelope()).status == .queued)
+            try await alice.sendText(await alice.envelope(.message, to: "bob"))
+            #expect(try error(try await alice.nextEnvelope()).code == .queueFull)
+            await alice.close()
+        }
+    }
+
+    @Test func newSessionReplacesTheOldOne() async throws {
+        try await withServer(configure: configure) { server in
+            let key = Ed25519PrivateKey()
+            let (first, _) = try await PeerClient.connect(server, entity: "alice", key: key)
+            let (second, _) = try await PeerClient.connect(server, entity: "alice", key: key)
+            #expect(try await first.next() == .close(1008, "replaced"))
+            try await second.sendText(await second.envelope(.heartbeat, to: "hub"))
+            #expect(try await second.nextEnvelope().type == .heartbeat)
+            await first.close()
+            await second.close()
+        }
+    }
+
+    @Test(arguments: [
+        ("no token", "/ws/v1/peers?entity_id=alice", WireErrorCode.authFailed),
+        ("garbage token", "/ws/v1/peers?entity_id=alice&token=abc.def.ghi", WireErrorCode.authFailed),
+    ])
+    func badTokenIs401BeforeTheUpgrade(label: String, target: String, code: WireErrorCode) async throws {
+        try await withServer(configure: configure) { server in
+            let (response, client) = try await PeerClient.upgrade(server, target: target, entity: "alice", key: Ed25519PrivateKey())
+            #expect(client == nil)
+            #expect(response.status == 401)
+            #expect(response.body.withUnsafeBytes { HTTPErrorBody(decoding: $0) }?.code == code)
+            #expect(!server.log.lines.joined(separator: "\n").contains("abc.def.ghi"))
+        }
+    }
+
+    @Test func tokenOfAnotherEntityIs401() async throws {
+        try await withServer(configure: configure) { server in
+            let token = try await authenticate(server, entity: "bob", key: Ed25519PrivateKey())
+            let (response, _) = try await PeerClient.upgrade(
+                server, target: "/ws/v1/peers?entity_id=alice", entity: "alice", key: Ed25519PrivateKey(),
+                headers: [("Authorization", "Bearer \(token)")])
+            #expect(response.status == 401)
+            #expect(response.body.withUnsafeBytes { HTTPErrorBody(decoding: $0) }?.code == .authFailed)
+            #expect(!server.log.lines.joined(separator: "\n").contains(token))
+        }
+    }
+
+    @Test func badHandshakeIs400AndWrongVersionIs426() async throws {
+        try await withServer(configure: configure) { server in
+            let client = try await server.connect()
+            let bad = try await client.request(.get, "/ws/v1/peers?entity_id=alice", headers: [
+                "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: short", "Sec-WebSocket-Version: 13",
+            ])
+            #expect(bad.status == 400)
+            #expect(bad.body.withUnsafeBytes { HTTPErrorBody(decoding: $0) }?.code == .malformed)
+            let version = try await client.request(.get, "/ws/v1/peers?entity_id=alice", headers: [
+                "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 8",
+            ])
+            #expect(version.status == 426)
+            #expect(version.header("Sec-WebSocket-Version") == "13")
+            #expect(version.body.withUnsafeBytes { HTTPErrorBody(decoding: $0) }?.code == .malformed)
+            await client.close()
+        }
+    }
+}
+
+extension PeerClient {
+    /// Sends `bytes`, then reads the next envelope.
+    func nextEnvelope(afterSending bytes: [UInt8], via client: PeerClient) async throws -> Envelope {
+        try await sendText(bytes)
+        return try await nextEnvelope()
+    }
+}
