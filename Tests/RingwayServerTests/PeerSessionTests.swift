@@ -196,6 +196,76 @@ struct PeerSessionTests {
     }
 }
 
+/// Session opening, limits and closing over loopback.
+@Suite(.timeLimit(.minutes(1)))
+struct PeerSessionLifecycleTests {
+    func configure(_ configuration: inout ServerConfiguration) {
+        configuration.entityID = "hub"
+    }
+
+    /// An upgraded client that has not said HELLO yet.
+    func upgraded(_ server: TestServer, entity: String = "alice") async throws -> PeerClient {
+        let key = Ed25519PrivateKey()
+        let token = try await authenticate(server, entity: entity, key: key)
+        let (_, client) = try await PeerClient.upgrade(server, target: "/ws/v1/peers?entity_id=\(entity)&token=\(token)", entity: entity, key: key)
+        return try #require(client)
+    }
+
+    @Test func noHelloInTimeIsErrorThenClose1008() async throws {
+        try await withServer(configure: configure, peerSettings: PeerSessionSettings(helloTimeoutMilliseconds: 200)) { server in
+            let client = try await upgraded(server)
+            let error = try await client.nextEnvelope()
+            #expect(error.type == .error)
+            try error.verifySignature(publicKey: server.identity.publicKey)
+            #expect(try await client.next() == .close(1008, "HELLO timeout"))
+            await client.close()
+        }
+    }
+
+    @Test func somethingElseFirstIsErrorThenClose1008() async throws {
+        try await withServer(configure: configure) { server in
+            let client = try await upgraded(server)
+            try await client.sendText(await client.envelope(.heartbeat, to: "hub"))
+            #expect(try ErrorPayload(json: try await client.nextEnvelope().payload).code == .malformed)
+            guard case .close(1008, _) = try await client.next() else { Issue.record("expected close 1008"); return }
+            await client.close()
+        }
+    }
+
+    @Test func noCommonVersionIsProtocolVersionThenClose1008() async throws {
+        try await withServer(configure: configure) { server in
+            let client = try await upgraded(server)
+            try await client.sendText(await client.envelope(.hello, to: nil, payload: ["protocol_versions": ["1.1"]]))
+            #expect(try ErrorPayload(json: try await client.nextEnvelope().payload).code == .protocolVersion)
+            guard case .close(1008, _) = try await client.next() else { Issue.record("expected close 1008"); return }
+            await client.close()
+        }
+    }
+
+    @Test func messageOverTheLimitCloses1009() async throws {
+        try await withServer(configure: { configure(&$0); $0.maxMessageBytes = 1_024 }) { server in
+            let (client, ready) = try await PeerClient.connect(server, entity: "alice")
+            #expect(try ReadyPayload(json: ready.payload).maxMessageBytes == 1_024)
+            let padding = String(repeating: "x", count: 2_000)
+            try await client.sendText(await client.envelope(.message, to: "alice", payload: ["pad": .string(padding)]))
+            guard case .close(1009, _) = try await client.next() else { Issue.record("expected close 1009"); return }
+            await client.close()
+        }
+    }
+
+    @Test func shutdownSendsByeThenClose1001() async throws {
+        try await withServer(configure: configure) { server in
+            let (client, _) = try await PeerClient.connect(server, entity: "alice")
+            await server.peers.shutdown()
+            let bye = try await client.nextEnvelope()
+            #expect(bye.type == .bye)
+            try bye.verifySignature(publicKey: server.identity.publicKey)
+            guard case .close(1001, _) = try await client.next() else { Issue.record("expected close 1001"); return }
+            await client.close()
+        }
+    }
+}
+
 extension PeerClient {
     /// Sends `bytes`, then reads the next envelope.
     func nextEnvelope(afterSending bytes: [UInt8], via client: PeerClient) async throws -> Envelope {
