@@ -253,6 +253,29 @@ struct PeerSessionLifecycleTests {
         }
     }
 
+    @Test func recipientThatDoesNotReadIsDroppedAndLaterMessagesAreQueued() async throws {
+        try await withServer(configure: configure) { server in
+            let (alice, _) = try await PeerClient.connect(server, entity: "alice")
+            let (bob, _) = try await PeerClient.connect(server, entity: "bob")
+            let padding = JSONValue.string(String(repeating: "x", count: 60_000))
+            var statuses: [AckStatus] = []
+            // Bob never reads: the kernel buffers fill, then the server's write limit; Bob's
+            // session is closed and what follows is held for him, never silently dropped.
+            for _ in 0..<2_000 {
+                try await alice.sendText(await alice.envelope(.message, to: "bob", payload: ["pad": padding]))
+                let answer = try await alice.nextEnvelope()
+                let status = try AckPayload(json: answer.payload).status
+                statuses.append(status)
+                if status != .delivered { break }
+            }
+            #expect(statuses.last == .queued)
+            #expect(statuses.dropLast().allSatisfy { $0 == .delivered })
+            #expect(server.peers.heldCount(for: EntityID("bob")!) == 1)
+            await alice.close()
+            await bob.close()
+        }
+    }
+
     @Test func shutdownSendsByeThenClose1001() async throws {
         try await withServer(configure: configure) { server in
             let (client, _) = try await PeerClient.connect(server, entity: "alice")
