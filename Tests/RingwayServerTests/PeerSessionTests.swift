@@ -138,6 +138,24 @@ struct PeerSessionTests {
         }
     }
 
+    @Test func replayMemorySurvivesAReconnect() async throws {
+        try await withServer(configure: configure) { server in
+            let key = Ed25519PrivateKey()
+            let (bob, _) = try await PeerClient.connect(server, entity: "bob")
+            let (first, _) = try await PeerClient.connect(server, entity: "alice", key: key)
+            let message = await first.envelope(.message, to: "bob")
+            try await first.sendText(message)
+            #expect(try await bob.nextText() == message)
+            #expect(try AckPayload(json: try await first.nextEnvelope().payload).status == .delivered)
+            let (second, _) = try await PeerClient.connect(server, entity: "alice", key: key)
+            try await second.sendText(message)
+            #expect(try ErrorPayload(json: try await second.nextEnvelope().payload).code == .replay)
+            await first.close()
+            await second.close()
+            await bob.close()
+        }
+    }
+
     @Test func newSessionReplacesTheOldOne() async throws {
         try await withServer(configure: configure) { server in
             let key = Ed25519PrivateKey()
@@ -279,12 +297,15 @@ struct PeerSessionLifecycleTests {
     @Test func shutdownSendsByeThenClose1001() async throws {
         try await withServer(configure: configure) { server in
             let (client, _) = try await PeerClient.connect(server, entity: "alice")
+            let early = try await upgraded(server, entity: "bob")
             await server.peers.shutdown()
-            let bye = try await client.nextEnvelope()
-            #expect(bye.type == .bye)
-            try bye.verifySignature(publicKey: server.identity.publicKey)
-            guard case .close(1001, _) = try await client.next() else { Issue.record("expected close 1001"); return }
-            await client.close()
+            for peer in [client, early] {
+                let bye = try await peer.nextEnvelope()
+                #expect(bye.type == .bye)
+                try bye.verifySignature(publicKey: server.identity.publicKey)
+                guard case .close(1001, _) = try await peer.next() else { Issue.record("expected close 1001"); return }
+                await peer.close()
+            }
         }
     }
 }

@@ -30,10 +30,15 @@ public final class PeerHub: Sendable {
 
     private struct State: Sendable {
         var sessions: [EntityID: PeerSession] = [:]
+        /// Every open session, ready or not, for shutdown.
+        var open: [ObjectIdentifier: PeerSession] = [:]
         var queues: [EntityID: [Held]] = [:]
         var replay: [EntityID: ReplayGuard] = [:]
         var shuttingDown = false
     }
+
+    /// Most replay memories kept for entities that are offline.
+    static let maxStoredReplayMemories = 10_000
 
     /// The settings of every session.
     public let settings: PeerSessionSettings
@@ -81,6 +86,15 @@ public final class PeerHub: Sendable {
         state.withLock { $0.replay.removeValue(forKey: entityID) }
     }
 
+    /// Records an open session (before HELLO); false when the server is shutting down.
+    func opened(_ session: PeerSession) -> Bool {
+        state.withLock { state in
+            guard !state.shuttingDown else { return false }
+            state.open[ObjectIdentifier(session)] = session
+            return true
+        }
+    }
+
     /// Makes `session` the entity's live session. Returns the one it replaces and the envelopes
     /// held for the entity (removed from the queue), or nil when the server is shutting down.
     func register(_ session: PeerSession) -> (replaced: PeerSession?, held: [Held])? {
@@ -94,8 +108,19 @@ public final class PeerHub: Sendable {
     /// Forgets `session` if it is still the entity's live session, and keeps its replay memory.
     func ended(_ session: PeerSession, replay: ReplayGuard?) {
         state.withLock { state in
+            state.open[ObjectIdentifier(session)] = nil
             if state.sessions[session.entityID] === session { state.sessions[session.entityID] = nil }
-            if let replay, state.sessions[session.entityID] == nil { state.replay[session.entityID] = replay }
+            if let replay, state.sessions[session.entityID] == nil {
+                // Bounded: past the cap an arbitrary stored memory is dropped (its sender's next
+                // session then starts with a fresh one; the timestamp window still applies).
+                if state.replay.count >= Self.maxStoredReplayMemories, state.replay[session.entityID] == nil,
+                   let victim = state.replay.keys.first {
+                    state.replay[victim] = nil
+                }
+                var compact = ReplayGuard(windowSeconds: replay.windowSeconds, capacity: replay.capacity)
+                compact.absorb(replay, now: now / 1_000)
+                state.replay[session.entityID] = compact
+            }
         }
     }
 
@@ -133,17 +158,30 @@ public final class PeerHub: Sendable {
                 return outcome
             case .deliver(let session):
                 if await session.deliver(bytes, from: sender, messageID: messageID, isAck: isAck) { return .delivered }
-                ended(session, replay: nil)
+                forget(session)
             }
         }
-        return .queueFull
+        // Sessions of this entity keep failing: hold the envelope.
+        return state.withLock { state in
+            guard state.queues[recipient, default: []].count < settings.queueMax else { return .queueFull }
+            state.queues[recipient, default: []].append(held)
+            return .queued
+        }
     }
 
-    /// Server shutdown: no new session becomes ready, and each live one gets BYE and close 1001.
+    /// Removes `session` from the live table if it is still there (it closed).
+    private func forget(_ session: PeerSession) {
+        state.withLock { state in
+            if state.sessions[session.entityID] === session { state.sessions[session.entityID] = nil }
+        }
+    }
+
+    /// Server shutdown: no new session opens or becomes ready, and each open one gets BYE and
+    /// close 1001.
     public func shutdown() async {
         let sessions = state.withLock { state in
             state.shuttingDown = true
-            return Array(state.sessions.values)
+            return Array(state.open.values)
         }
         await withTaskGroup(of: Void.self) { group in
             for session in sessions {

@@ -58,6 +58,11 @@ actor PeerSession {
 
     /// Serves the session until it ends.
     func run() async {
+        guard hub.opened(self) else {
+            await goAway()
+            hub.ended(self, replay: nil)
+            return
+        }
         logger.debug("peer session opened")
         await withTaskGroup(of: Void.self) { group in
             group.addTask(executorPreference: self.loop) { await self.timers() }
