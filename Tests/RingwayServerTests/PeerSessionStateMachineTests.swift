@@ -224,4 +224,30 @@ struct PeerSessionStateMachineTests {
         guard case .close(let bytes, .policyViolation, _) = session.tick(now: start + 5_000) else { Issue.record("expected close"); return }
         #expect(try errorCode(bytes).0 == .tokenExpired)
     }
+
+    @Test func settingsComeFromTheConfiguration() throws {
+        let configuration = try ServerConfiguration.load(file: nil, environment: [
+            "RINGWAY_QUEUE_MAX": "5", "RINGWAY_HELLO_TIMEOUT_S": "3", "RINGWAY_HEARTBEAT_INTERVAL_S": "7",
+            "RINGWAY_MAX_MESSAGE_BYTES": "4096", "RINGWAY_REPLAY_WINDOW_S": "60",
+        ])
+        let settings = PeerSessionSettings(configuration: configuration)
+        #expect(settings.queueMax == 5)
+        #expect(settings.helloTimeoutMilliseconds == 3_000)
+        #expect(settings.heartbeatIntervalSeconds == 7)
+        #expect(settings.maxMessageBytes == 4_096)
+        #expect(settings.replayWindowSeconds == 60)
+        #expect(PeerSessionSettings(configuration: ServerConfiguration()).helloTimeoutMilliseconds == 10_000)
+        #expect(ServerConfiguration.loadErrorLine(["RINGWAY_QUEUE_MAX": "0"])?.contains("RINGWAY_QUEUE_MAX") == true)
+    }
+}
+
+extension ServerConfiguration {
+    static func loadErrorLine(_ environment: [String: String]) -> String? {
+        do {
+            _ = try load(file: nil, environment: environment)
+            return nil
+        } catch {
+            return error.description
+        }
+    }
 }

@@ -34,11 +34,14 @@ public struct PeerSessionSettings: Sendable, Hashable {
         self.queueMax = queueMax
     }
 
-    /// The settings `configuration` implies (heartbeat, message size, replay window).
+    /// The settings `configuration` implies (HELLO timeout, heartbeat, message size, replay
+    /// window, queue bound).
     public init(configuration: ServerConfiguration) {
+        let hello = configuration.helloTimeout.components
         self.init(
+            helloTimeoutMilliseconds: hello.seconds * 1_000 + hello.attoseconds / 1_000_000_000_000_000,
             heartbeatIntervalSeconds: configuration.heartbeatIntervalSeconds, maxMessageBytes: configuration.maxMessageBytes,
-            replayWindowSeconds: configuration.replayWindowSeconds)
+            replayWindowSeconds: configuration.replayWindowSeconds, queueMax: configuration.queueMax)
     }
 
     /// Silence after which a ready session is closed: three heartbeat intervals, in milliseconds.
