@@ -9,7 +9,12 @@ import Testing
 
 /// Gets a token through the challenge → verify flow over HTTP.
 func authenticate(_ server: TestServer, entity: String, key: Ed25519PrivateKey) async throws -> String {
-    let client = try await server.connect()
+    try await authenticate(address: server.address, loop: server.clientLoop, entity: entity, key: key)
+}
+
+/// Gets a token from the server at `address`, with a client on `loop`.
+func authenticate(address: SocketAddress, loop: EventLoop, entity: String, key: Ed25519PrivateKey) async throws -> String {
+    let client = try await TestClient.connect(to: address, on: loop)
     let challenge = try await client.request(.get, "/auth/token?entity_id=\(entity)&pubkey=\(key.publicKey.base64URL)")
     #expect(challenge.status == 200)
     let nonce = try #require(try JSONReader.parse(challenge.body).objectValue?["nonce"]?.stringValue)
@@ -54,17 +59,35 @@ actor PeerClient {
     static func upgrade(
         _ server: TestServer, target: String, entity: String, key: Ed25519PrivateKey, headers: [(String, String)] = []
     ) async throws -> (ReceivedResponse, PeerClient?) {
-        let loop = server.clientLoop
+        try await upgrade(address: server.address, loop: server.clientLoop, target: target, entity: entity, key: key, headers: headers)
+    }
+
+    /// ``upgrade(_:target:entity:key:headers:)`` against the server at `address`.
+    static func upgrade(
+        address: SocketAddress, loop: EventLoop, target: String, entity: String, key: Ed25519PrivateKey,
+        headers: [(String, String)] = []
+    ) async throws -> (ReceivedResponse, PeerClient?) {
         let client = PeerClient(loop: loop, entity: entity, key: key)
-        try await client.open(server.address)
+        try await client.open(address)
         let response = try await client.handshake(target: target, headers: headers)
         return (response, response.status == 101 ? client : nil)
     }
 
     /// Authenticates, upgrades with the token in the query, and exchanges HELLO/READY.
     static func connect(_ server: TestServer, entity: String, key: Ed25519PrivateKey = Ed25519PrivateKey()) async throws -> (PeerClient, Envelope) {
-        let token = try await authenticate(server, entity: entity, key: key)
-        let (response, client) = try await upgrade(server, target: "/ws/v1/peers?entity_id=\(entity)&token=\(token)", entity: entity, key: key)
+        try await connect(address: server.address, loop: server.clientLoop, entity: entity, key: key)
+    }
+
+    /// ``connect(_:entity:key:)`` against the server at `address`, with the token in `Authorization`.
+    static func connect(
+        address: SocketAddress, loop: EventLoop, entity: String, key: Ed25519PrivateKey = Ed25519PrivateKey(),
+        tokenInHeader: Bool = false
+    ) async throws -> (PeerClient, Envelope) {
+        let token = try await authenticate(address: address, loop: loop, entity: entity, key: key)
+        let target = tokenInHeader ? "/ws/v1/peers?entity_id=\(entity)" : "/ws/v1/peers?entity_id=\(entity)&token=\(token)"
+        let headers = tokenInHeader ? [("Authorization", "Bearer \(token)")] : []
+        let (response, client) = try await upgrade(
+            address: address, loop: loop, target: target, entity: entity, key: key, headers: headers)
         #expect(response.status == 101)
         let peer = try #require(client)
         let ready = try await peer.hello()

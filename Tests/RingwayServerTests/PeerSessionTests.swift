@@ -183,6 +183,30 @@ struct PeerSessionTests {
         }
     }
 
+    @Test func expiredTokenIs401TokenExpired() async throws {
+        try await withServer(configure: configure) { server in
+            let key = Ed25519PrivateKey()
+            let past = Int64(Date().timeIntervalSince1970) - 2 * Int64(server.configuration.tokenTTLSeconds)
+            let challenge = try server.auth.challenge(entityID: "alice", publicKey: key.publicKey.base64URL, now: past)
+            let signature = AuthChallenge.sign(entityID: "alice", nonce: challenge.nonce, with: key)
+            let token = try server.auth.verify(entityID: "alice", nonce: challenge.nonce, signature: signature, now: past).token
+            let (response, client) = try await PeerClient.upgrade(
+                server, target: "/ws/v1/peers?entity_id=alice&token=\(token)", entity: "alice", key: key)
+            #expect(client == nil)
+            #expect(response.status == 401)
+            #expect(response.body.withUnsafeBytes { HTTPErrorBody(decoding: $0) }?.code == .tokenExpired)
+        }
+    }
+
+    @Test func tokenInTheAuthorizationHeaderIsAccepted() async throws {
+        try await withServer(configure: configure) { server in
+            let (client, ready) = try await PeerClient.connect(
+                address: server.address, loop: server.clientLoop, entity: "alice", tokenInHeader: true)
+            #expect(ready.type == .ready)
+            await client.close()
+        }
+    }
+
     @Test func tokenOfAnotherEntityIs401() async throws {
         try await withServer(configure: configure) { server in
             let token = try await authenticate(server, entity: "bob", key: Ed25519PrivateKey())
