@@ -153,6 +153,15 @@ actor PeerClient {
         try await socket.write(frame)
     }
 
+    /// Sends several text messages in one write, as a client that pipelines does.
+    func sendTexts(_ messages: [[UInt8]]) async throws {
+        var frames: [UInt8] = []
+        for message in messages {
+            try websocket.writeText(message, mask: WebSocketMask(SecureRandom.bytes(count: 4)), into: &frames)
+        }
+        try await socket.write(frames)
+    }
+
     func sendBinary(_ bytes: [UInt8]) async throws {
         var frame: [UInt8] = []
         try websocket.writeBinary(bytes, mask: WebSocketMask(SecureRandom.bytes(count: 4)), into: &frame)

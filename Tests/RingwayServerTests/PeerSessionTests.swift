@@ -108,6 +108,26 @@ struct PeerSessionTests {
         }
     }
 
+    @Test func pipelinedMessagesAreAllRoutedInOrder() async throws {
+        try await withServer(configure: configure) { server in
+            let (alice, _) = try await PeerClient.connect(server, entity: "alice")
+            let (bob, _) = try await PeerClient.connect(server, entity: "bob")
+            let padding = JSONValue.string(String(repeating: "y", count: 50_000))
+            var messages: [[UInt8]] = []
+            for index in 0..<12 {
+                messages.append(await alice.envelope(.message, to: "bob", payload: ["i": .number(Double(index)), "pad": padding]))
+            }
+            // About 600 KB in one write: more than one read of the server's socket.
+            try await alice.sendTexts(messages)
+            for message in messages {
+                #expect(try await bob.nextText() == message)
+                #expect(try ack(try await alice.nextEnvelope()).status == .delivered)
+            }
+            await alice.close()
+            await bob.close()
+        }
+    }
+
     @Test func offlineRecipientIsQueuedThenDeliveredOnReady() async throws {
         try await withServer(configure: configure) { server in
             let bobKey = Ed25519PrivateKey()

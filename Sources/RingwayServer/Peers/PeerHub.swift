@@ -107,18 +107,22 @@ public final class PeerHub: Sendable {
 
     /// Forgets `session` if it is still the entity's live session, and keeps its replay memory.
     func ended(_ session: PeerSession, replay: ReplayGuard?) {
+        // Only the ids still inside the window are kept; computed before taking the lock.
+        let compact = replay.map { replay in
+            var compact = ReplayGuard(windowSeconds: replay.windowSeconds, capacity: replay.capacity)
+            compact.absorb(replay, now: now / 1_000)
+            return compact
+        }
         state.withLock { state in
             state.open[ObjectIdentifier(session)] = nil
             if state.sessions[session.entityID] === session { state.sessions[session.entityID] = nil }
-            if let replay, state.sessions[session.entityID] == nil {
+            if let compact, state.sessions[session.entityID] == nil {
                 // Bounded: past the cap an arbitrary stored memory is dropped (its sender's next
                 // session then starts with a fresh one; the timestamp window still applies).
                 if state.replay.count >= Self.maxStoredReplayMemories, state.replay[session.entityID] == nil,
                    let victim = state.replay.keys.first {
                     state.replay[victim] = nil
                 }
-                var compact = ReplayGuard(windowSeconds: replay.windowSeconds, capacity: replay.capacity)
-                compact.absorb(replay, now: now / 1_000)
                 state.replay[session.entityID] = compact
             }
         }

@@ -46,10 +46,12 @@ actor PeerSession {
             entityID: entity.entityID, entityKey: entity.publicKey, tokenExpiresAt: entity.expiresAt,
             serverEntityID: hub.serverEntityID, serverKey: hub.serverKey, sessionID: sessionID, settings: settings,
             now: hub.now, replay: hub.takeReplayMemory(for: entity.entityID))
-        // The message limit also bounds what is buffered: one frame plus one read.
+        // What is buffered is at most a partial message (and its reassembly) plus one read,
+        // which the runtime bounds (`maxPendingReadBytes`; TLS hands out smaller chunks).
+        let oneRead = max(stream.stream.loop.configuration.maxPendingReadBytes, ConnectionStream.maxReadChunk)
         self.websocket = WebSocketConnection(role: .server, configuration: WebSocketConfiguration(
             maxFrameSize: settings.maxMessageBytes, maxMessageSize: settings.maxMessageBytes,
-            maxBufferedBytes: 2 * settings.maxMessageBytes + ConnectionStream.maxReadChunk))
+            maxBufferedBytes: 2 * (settings.maxMessageBytes + 16) + 2 * oneRead))
         var logger = logger
         logger[metadataKey: "entity_id"] = "\(entity.entityID.rawValue)"
         logger[metadataKey: "session_id"] = "\(sessionID)"
