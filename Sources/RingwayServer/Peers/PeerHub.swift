@@ -18,8 +18,9 @@ enum RouteOutcome: Sendable, Hashable {
 /// The live `/ws/v1/peers` sessions (one per entity) and the messages held for offline entities,
 /// reachable from every loop.
 ///
-/// The table sits behind one mutex that is only held for dictionary updates; delivering to a
-/// session is a hop to that session's actor (on its own loop), made after the lock is released.
+/// The table is sharded by entity over ``shardCount`` mutexes, each held only for dictionary
+/// updates, so sessions on different loops rarely contend; delivering to a session is a hop to
+/// that session's actor (on its own loop), made after the lock is released.
 public final class PeerHub: Sendable {
     struct Held: Sendable {
         var bytes: [UInt8]
@@ -34,11 +35,16 @@ public final class PeerHub: Sendable {
         var open: [ObjectIdentifier: PeerSession] = [:]
         var queues: [EntityID: [Held]] = [:]
         var replay: [EntityID: ReplayGuard] = [:]
-        var shuttingDown = false
     }
 
-    /// Most replay memories kept for entities that are offline.
-    static let maxStoredReplayMemories = 10_000
+    private final class Shard: Sendable {
+        let state = Mutex(State())
+    }
+
+    /// Shards of the table.
+    static let shardCount = 16
+    /// Most replay memories kept, per shard, for entities that are offline.
+    static let maxStoredReplayMemories = 1_024
 
     /// The settings of every session.
     public let settings: PeerSessionSettings
@@ -46,7 +52,8 @@ public final class PeerHub: Sendable {
     let serverKey: Ed25519PrivateKey
     let auth: AuthService
     let clock: any UnixClock
-    private let state = Mutex(State())
+    private let shards: [Shard]
+    private let shuttingDown = Atomic<Bool>(false)
 
     /// Creates the hub of a node whose entity id is `serverEntityID` and key `serverKey`.
     public init(serverEntityID: EntityID, serverKey: Ed25519PrivateKey, auth: AuthService, settings: PeerSessionSettings) {
@@ -55,6 +62,15 @@ public final class PeerHub: Sendable {
         self.auth = auth
         self.clock = auth.clock
         self.settings = settings
+        self.shards = (0..<Self.shardCount).map { _ in Shard() }
+    }
+
+    /// Runs `body` on the shard that holds `entityID`.
+    private func withShard<Result>(_ entityID: EntityID, _ body: (inout State) -> Result) -> Result {
+        var hasher = Hasher()
+        hasher.combine(entityID)
+        let index = Int(UInt(bitPattern: hasher.finalize()) % UInt(Self.shardCount))
+        return shards[index].state.withLock { body(&$0) }
     }
 
     /// The hub of the node described by `configuration` and `identity`.
@@ -68,10 +84,10 @@ public final class PeerHub: Sendable {
     }
 
     /// Entities with a ready session now.
-    public var sessionCount: Int { state.withLock { $0.sessions.count } }
+    public var sessionCount: Int { shards.reduce(0) { total, shard in total + shard.state.withLock { $0.sessions.count } } }
 
     /// Messages held for `entityID` now.
-    public func heldCount(for entityID: EntityID) -> Int { state.withLock { $0.queues[entityID]?.count ?? 0 } }
+    public func heldCount(for entityID: EntityID) -> Int { withShard(entityID) { $0.queues[entityID]?.count ?? 0 } }
 
     /// Wall-clock Unix milliseconds.
     var now: Int64 { Int64(clock.unixMilliseconds()) }
@@ -83,13 +99,14 @@ public final class PeerHub: Sendable {
 
     /// The replay memory a new session of `entityID` starts with (left by its previous session).
     func takeReplayMemory(for entityID: EntityID) -> ReplayGuard? {
-        state.withLock { $0.replay.removeValue(forKey: entityID) }
+        withShard(entityID) { $0.replay.removeValue(forKey: entityID) }
     }
 
     /// Records an open session (before HELLO); false when the server is shutting down.
     func opened(_ session: PeerSession) -> Bool {
-        state.withLock { state in
-            guard !state.shuttingDown else { return false }
+        withShard(session.entityID) { state in
+            // Read under the shard's lock: `shutdown` sets the flag before collecting each shard.
+            guard !shuttingDown.load(ordering: .sequentiallyConsistent) else { return false }
             state.open[ObjectIdentifier(session)] = session
             return true
         }
@@ -98,8 +115,8 @@ public final class PeerHub: Sendable {
     /// Makes `session` the entity's live session. Returns the one it replaces and the envelopes
     /// held for the entity (removed from the queue), or nil when the server is shutting down.
     func register(_ session: PeerSession) -> (replaced: PeerSession?, held: [Held])? {
-        state.withLock { state in
-            guard !state.shuttingDown else { return nil }
+        withShard(session.entityID) { state in
+            guard !shuttingDown.load(ordering: .sequentiallyConsistent) else { return nil }
             let old = state.sessions.updateValue(session, forKey: session.entityID)
             return (old, state.queues.removeValue(forKey: session.entityID) ?? [])
         }
@@ -113,7 +130,7 @@ public final class PeerHub: Sendable {
             compact.absorb(replay, now: now / 1_000)
             return compact
         }
-        state.withLock { state in
+        withShard(session.entityID) { state in
             state.open[ObjectIdentifier(session)] = nil
             if state.sessions[session.entityID] === session { state.sessions[session.entityID] = nil }
             if let compact, state.sessions[session.entityID] == nil {
@@ -131,7 +148,7 @@ public final class PeerHub: Sendable {
     /// Puts back envelopes a new session could not take (it closed while they were delivered).
     func requeue(_ held: [Held], for entityID: EntityID) {
         guard !held.isEmpty else { return }
-        state.withLock { state in
+        withShard(entityID) { state in
             // Kept even past `queueMax`: each was already acknowledged as queued to its sender.
             state.queues[entityID, default: []].insert(contentsOf: held, at: 0)
         }
@@ -148,13 +165,11 @@ public final class PeerHub: Sendable {
         // A session found here may close before the hop reaches it; then the envelope is queued.
         for _ in 0..<3 {
             enum Step { case deliver(PeerSession), done(RouteOutcome) }
-            let step: Step = state.withLock { state in
+            let step: Step = withShard(recipient) { state in
                 if let session = state.sessions[recipient] { return .deliver(session) }
                 guard known else { return .done(.unknownRecipient) }
-                var queue = state.queues[recipient, default: []]
-                guard queue.count < settings.queueMax else { return .done(.queueFull) }
-                queue.append(held)
-                state.queues[recipient] = queue
+                guard state.queues[recipient, default: []].count < settings.queueMax else { return .done(.queueFull) }
+                state.queues[recipient, default: []].append(held)
                 return .done(.queued)
             }
             switch step {
@@ -166,7 +181,7 @@ public final class PeerHub: Sendable {
             }
         }
         // Sessions of this entity keep failing: hold the envelope.
-        return state.withLock { state in
+        return withShard(recipient) { state in
             guard state.queues[recipient, default: []].count < settings.queueMax else { return .queueFull }
             state.queues[recipient, default: []].append(held)
             return .queued
@@ -175,7 +190,7 @@ public final class PeerHub: Sendable {
 
     /// Removes `session` from the live table if it is still there (it closed).
     private func forget(_ session: PeerSession) {
-        state.withLock { state in
+        withShard(session.entityID) { state in
             if state.sessions[session.entityID] === session { state.sessions[session.entityID] = nil }
         }
     }
@@ -183,10 +198,8 @@ public final class PeerHub: Sendable {
     /// Server shutdown: no new session opens or becomes ready, and each open one gets BYE and
     /// close 1001.
     public func shutdown() async {
-        let sessions = state.withLock { state in
-            state.shuttingDown = true
-            return Array(state.open.values)
-        }
+        shuttingDown.store(true, ordering: .sequentiallyConsistent)
+        let sessions = shards.flatMap { shard in shard.state.withLock { Array($0.open.values) } }
         await withTaskGroup(of: Void.self) { group in
             for session in sessions {
                 group.addTask { await session.goAway() }
@@ -196,8 +209,10 @@ public final class PeerHub: Sendable {
 
     /// Envelopes held for offline entities now, by entity (reported at shutdown).
     public var heldCounts: [String: Int] {
-        state.withLock { state in
-            state.queues.reduce(into: [:]) { $0[$1.key.rawValue] = $1.value.count }
+        shards.reduce(into: [:]) { counts, shard in
+            shard.state.withLock { state in
+                for (entity, queue) in state.queues { counts[entity.rawValue] = queue.count }
+            }
         }
     }
 }
