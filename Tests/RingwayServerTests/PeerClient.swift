@@ -168,6 +168,23 @@ actor PeerClient {
         try await socket.write(frame)
     }
 
+    /// Sends a ping and waits for the pong with the same payload.
+    func ping(_ payload: [UInt8]) async throws -> [UInt8] {
+        var frame: [UInt8] = []
+        try websocket.writePing(payload, mask: WebSocketMask(SecureRandom.bytes(count: 4)), into: &frame)
+        try await socket.write(frame)
+        while true {
+            switch websocket.next() {
+            case .pong(let bytes): return Array(bytes)
+            case .needMoreData:
+                var bytes: [UInt8] = []
+                if try await socket.read(into: &bytes) == 0 { websocket.feedEOF() } else { websocket.feed(bytes) }
+            case let other:
+                throw TestFailure("expected a pong, got \(other)")
+            }
+        }
+    }
+
     /// The next data message or close.
     func next() async throws -> PeerFrame {
         while true {

@@ -146,6 +146,40 @@ struct PeerSessionTests {
         }
     }
 
+    @Test func receiptForAnOfflineSenderIsHeldForIt() async throws {
+        try await withServer(configure: configure) { server in
+            let aliceKey = Ed25519PrivateKey()
+            let (alice, _) = try await PeerClient.connect(server, entity: "alice", key: aliceKey)
+            let (bob, _) = try await PeerClient.connect(server, entity: "bob")
+            let id = await alice.nextID()
+            try await alice.sendText(await alice.envelope(.message, to: "bob", id: id))
+            _ = try await bob.nextText()
+            #expect(try ack(try await alice.nextEnvelope()).status == .delivered)
+            try await alice.sendText(await alice.envelope(.bye, to: "hub"))
+            #expect(try await alice.next() == .close(1000, ""))
+            await alice.close()
+
+            let receipt = await bob.envelope(.ack, to: "alice", payload: AckPayload(ackID: id, status: .received).json)
+            try await bob.sendText(receipt)
+            // The server never answers an ACK with an ACK: Bob's next envelope is the HEARTBEAT answer.
+            try await bob.sendText(await bob.envelope(.heartbeat, to: "hub"))
+            #expect(try await bob.nextEnvelope().type == .heartbeat)
+
+            let (again, _) = try await PeerClient.connect(server, entity: "alice", key: aliceKey)
+            #expect(try await again.nextText() == receipt)
+            await again.close()
+            await bob.close()
+        }
+    }
+
+    @Test func pingIsAnsweredWithPong() async throws {
+        try await withServer(configure: configure) { server in
+            let (alice, _) = try await PeerClient.connect(server, entity: "alice")
+            #expect(try await alice.ping(Array("are you there".utf8)) == Array("are you there".utf8))
+            await alice.close()
+        }
+    }
+
     @Test func fullQueueIsQueueFull() async throws {
         try await withServer(configure: configure, peerSettings: PeerSessionSettings(queueMax: 1)) { server in
             _ = try await authenticate(server, entity: "bob", key: Ed25519PrivateKey())
