@@ -338,6 +338,18 @@ struct PeerSessionLifecycleTests {
         }
     }
 
+    @Test func silenceForThreeHeartbeatIntervalsCloses1008() async throws {
+        try await withServer(configure: { configure(&$0); $0.heartbeatIntervalSeconds = 1 }) { server in
+            let (client, ready) = try await PeerClient.connect(server, entity: "alice")
+            #expect(try ReadyPayload(json: ready.payload).heartbeatIntervalSeconds == 1)
+            let clock = ContinuousClock()
+            let started = clock.now
+            #expect(try await client.next() == .close(1008, "heartbeat timeout"))
+            #expect(clock.now - started >= .milliseconds(2_500))
+            await client.close()
+        }
+    }
+
     @Test func messageOverTheLimitCloses1009() async throws {
         try await withServer(configure: { configure(&$0); $0.maxMessageBytes = 1_024 }) { server in
             let (client, ready) = try await PeerClient.connect(server, entity: "alice")
