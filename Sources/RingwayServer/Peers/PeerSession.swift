@@ -25,6 +25,8 @@ actor PeerSession {
 
     /// Past this many unsent bytes a closing session does not wait to flush its close frame.
     static let closeFlushLimit = 256 << 10
+    /// Longest a closing session waits for its last frames to reach the kernel.
+    static let closeFlushTimeout = Duration.seconds(2)
 
     private let io: LoopConfinedStream
     private let hub: PeerHub
@@ -269,7 +271,26 @@ actor PeerSession {
         guard !closed else { return }
         closed = true
         machine.markClosed()
-        if io.stream.bufferedWriteBytes <= Self.closeFlushLimit { try? await io.stream.flush() }
+        let buffered = io.stream.bufferedWriteBytes
+        if buffered > 0, buffered <= Self.closeFlushLimit {
+            // Bounded: a client that stopped reading must not hold the session (or a shutdown).
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask(executorPreference: self.loop) {
+                    do {
+                        try await self.loop.sleep(for: Self.closeFlushTimeout)
+                    } catch {
+                        return
+                    }
+                    await self.closeStream()
+                }
+                try? await self.io.stream.flush()
+                group.cancelAll()
+            }
+        }
+        await closeStream()
+    }
+
+    private func closeStream() async {
         await io.stream.close()
     }
 
