@@ -4,17 +4,21 @@ import RingwayHTTP
 import RingwayJSON
 import RingwayRuntime
 import RingwayServer
+import RingwayTLS
 import RingwayWebSocket
 import Testing
 
 /// Gets a token through the challenge → verify flow over HTTP.
 func authenticate(_ server: TestServer, entity: String, key: Ed25519PrivateKey) async throws -> String {
-    try await authenticate(address: server.address, loop: server.clientLoop, entity: entity, key: key)
+    let trust = try server.tls.map { try PEMFile.read($0.certificatePath) }
+    return try await authenticate(address: server.address, loop: server.clientLoop, entity: entity, key: key, trusting: trust)
 }
 
 /// Gets a token from the server at `address`, with a client on `loop`.
-func authenticate(address: SocketAddress, loop: EventLoop, entity: String, key: Ed25519PrivateKey) async throws -> String {
-    let client = try await TestClient.connect(to: address, on: loop)
+func authenticate(
+    address: SocketAddress, loop: EventLoop, entity: String, key: Ed25519PrivateKey, trusting certificatePEM: String? = nil
+) async throws -> String {
+    let client = try await TestClient.connect(to: address, on: loop, trusting: certificatePEM)
     let challenge = try await client.request(.get, "/auth/token?entity_id=\(entity)&pubkey=\(key.publicKey.base64URL)")
     #expect(challenge.status == 200)
     let nonce = try #require(try JSONReader.parse(challenge.body).objectValue?["nonce"]?.stringValue)
@@ -41,6 +45,7 @@ actor PeerClient {
     let key: Ed25519PrivateKey
     private var connected: TCPSocket?
     private var socket: TCPSocket { connected! }
+    private var tls: TLSConnection?
     private var websocket = WebSocketConnection(role: .client)
     private var clock: Int64 = 0
 
@@ -50,8 +55,67 @@ actor PeerClient {
         self.key = key
     }
 
-    private func open(_ address: SocketAddress) async throws {
+    private func open(_ address: SocketAddress, trusting certificatePEM: String?) async throws {
         connected = try await TCPSocket.connect(to: address, on: loop)
+        guard let certificatePEM else { return }
+        let context = try TLSContext(configuration: .client(trustRoots: .certificates(.pem(certificatePEM))))
+        let connection = try TLSConnection(context: context, serverName: "localhost")
+        tls = connection
+        while true {
+            let state = try connection.handshake()
+            try await pushCiphertext()
+            switch state {
+            case .established: return
+            case .haveOutput: continue
+            case .needMoreInput:
+                guard try await receiveCiphertext() else { throw TestFailure("server closed during the TLS handshake") }
+            case .closed: throw TestFailure("TLS closed during the handshake")
+            case .failed(let error): throw error
+            }
+        }
+    }
+
+    private func transportWrite(_ bytes: [UInt8]) async throws {
+        guard let tls else { return try await socket.write(bytes) }
+        try tls.writePlaintext(bytes)
+        try await pushCiphertext()
+    }
+
+    private func transportRead(into buffer: inout [UInt8]) async throws -> Int {
+        guard let tls else { return try await socket.read(into: &buffer) }
+        while true {
+            let result: TLSReadResult
+            do {
+                result = try tls.readPlaintext(into: &buffer)
+            } catch {
+                if error.kind == .unexpectedEOF { return 0 }
+                throw error
+            }
+            try await pushCiphertext()
+            switch result {
+            case .bytes(let count): return count
+            case .closed: return 0
+            case .needMoreInput: if try await !receiveCiphertext() { return 0 }
+            }
+        }
+    }
+
+    private func receiveCiphertext() async throws -> Bool {
+        var bytes: [UInt8] = []
+        let count = try await socket.read(into: &bytes)
+        if count == 0 {
+            tls?.feedEndOfInput()
+            return false
+        }
+        try tls?.feedCiphertext(bytes)
+        return true
+    }
+
+    private func pushCiphertext() async throws {
+        guard let tls, tls.hasPendingCiphertext else { return }
+        var bytes: [UInt8] = []
+        tls.drainCiphertext(into: &bytes)
+        try await socket.write(bytes)
     }
 
     /// The raw HTTP response to an upgrade request for `target` (101 or a refusal) and the
@@ -59,35 +123,39 @@ actor PeerClient {
     static func upgrade(
         _ server: TestServer, target: String, entity: String, key: Ed25519PrivateKey, headers: [(String, String)] = []
     ) async throws -> (ReceivedResponse, PeerClient?) {
-        try await upgrade(address: server.address, loop: server.clientLoop, target: target, entity: entity, key: key, headers: headers)
+        let trust = try server.tls.map { try PEMFile.read($0.certificatePath) }
+        return try await upgrade(
+            address: server.address, loop: server.clientLoop, target: target, entity: entity, key: key, headers: headers,
+            trusting: trust)
     }
 
     /// ``upgrade(_:target:entity:key:headers:)`` against the server at `address`.
     static func upgrade(
         address: SocketAddress, loop: EventLoop, target: String, entity: String, key: Ed25519PrivateKey,
-        headers: [(String, String)] = []
+        headers: [(String, String)] = [], trusting certificatePEM: String? = nil
     ) async throws -> (ReceivedResponse, PeerClient?) {
         let client = PeerClient(loop: loop, entity: entity, key: key)
-        try await client.open(address)
+        try await client.open(address, trusting: certificatePEM)
         let response = try await client.handshake(target: target, headers: headers)
         return (response, response.status == 101 ? client : nil)
     }
 
     /// Authenticates, upgrades with the token in the query, and exchanges HELLO/READY.
     static func connect(_ server: TestServer, entity: String, key: Ed25519PrivateKey = Ed25519PrivateKey()) async throws -> (PeerClient, Envelope) {
-        try await connect(address: server.address, loop: server.clientLoop, entity: entity, key: key)
+        let trust = try server.tls.map { try PEMFile.read($0.certificatePath) }
+        return try await connect(address: server.address, loop: server.clientLoop, entity: entity, key: key, trusting: trust)
     }
 
     /// ``connect(_:entity:key:)`` against the server at `address`, with the token in `Authorization`.
     static func connect(
         address: SocketAddress, loop: EventLoop, entity: String, key: Ed25519PrivateKey = Ed25519PrivateKey(),
-        tokenInHeader: Bool = false
+        tokenInHeader: Bool = false, trusting certificatePEM: String? = nil
     ) async throws -> (PeerClient, Envelope) {
-        let token = try await authenticate(address: address, loop: loop, entity: entity, key: key)
+        let token = try await authenticate(address: address, loop: loop, entity: entity, key: key, trusting: certificatePEM)
         let target = tokenInHeader ? "/ws/v1/peers?entity_id=\(entity)" : "/ws/v1/peers?entity_id=\(entity)&token=\(token)"
         let headers = tokenInHeader ? [("Authorization", "Bearer \(token)")] : []
         let (response, client) = try await upgrade(
-            address: address, loop: loop, target: target, entity: entity, key: key, headers: headers)
+            address: address, loop: loop, target: target, entity: entity, key: key, headers: headers, trusting: certificatePEM)
         #expect(response.status == 101)
         let peer = try #require(client)
         let ready = try await peer.hello()
@@ -100,7 +168,7 @@ actor PeerClient {
         let handshake = WebSocketClientHandshake(host: "localhost", target: target, key: SecureRandom.bytes(count: 16), additionalHeaders: extra)
         var request: [UInt8] = []
         try handshake.writeRequest(into: &request)
-        try await socket.write(request)
+        try await transportWrite(request)
         var parser = HTTPResponseParser()
         parser.requestSent(method: .get)
         var head: ResponseHead?
@@ -121,7 +189,7 @@ actor PeerClient {
                 throw TestFailure("closed during the handshake")
             case .needMoreData:
                 var bytes: [UInt8] = []
-                if try await socket.read(into: &bytes) == 0 { parser.feedEOF() } else { parser.feed(bytes) }
+                if try await transportRead(into: &bytes) == 0 { parser.feedEOF() } else { parser.feed(bytes) }
             }
         }
     }
@@ -150,7 +218,7 @@ actor PeerClient {
     func sendText(_ bytes: [UInt8]) async throws {
         var frame: [UInt8] = []
         try websocket.writeText(bytes, mask: WebSocketMask(SecureRandom.bytes(count: 4)), into: &frame)
-        try await socket.write(frame)
+        try await transportWrite(frame)
     }
 
     /// Sends several text messages in one write, as a client that pipelines does.
@@ -159,26 +227,26 @@ actor PeerClient {
         for message in messages {
             try websocket.writeText(message, mask: WebSocketMask(SecureRandom.bytes(count: 4)), into: &frames)
         }
-        try await socket.write(frames)
+        try await transportWrite(frames)
     }
 
     func sendBinary(_ bytes: [UInt8]) async throws {
         var frame: [UInt8] = []
         try websocket.writeBinary(bytes, mask: WebSocketMask(SecureRandom.bytes(count: 4)), into: &frame)
-        try await socket.write(frame)
+        try await transportWrite(frame)
     }
 
     /// Sends a ping and waits for the pong with the same payload.
     func ping(_ payload: [UInt8]) async throws -> [UInt8] {
         var frame: [UInt8] = []
         try websocket.writePing(payload, mask: WebSocketMask(SecureRandom.bytes(count: 4)), into: &frame)
-        try await socket.write(frame)
+        try await transportWrite(frame)
         while true {
             switch websocket.next() {
             case .pong(let bytes): return Array(bytes)
             case .needMoreData:
                 var bytes: [UInt8] = []
-                if try await socket.read(into: &bytes) == 0 { websocket.feedEOF() } else { websocket.feed(bytes) }
+                if try await transportRead(into: &bytes) == 0 { websocket.feedEOF() } else { websocket.feed(bytes) }
             case let other:
                 throw TestFailure("expected a pong, got \(other)")
             }
@@ -199,7 +267,7 @@ actor PeerClient {
                 var bytes: [UInt8] = []
                 let count: Int
                 do {
-                    count = try await socket.read(into: &bytes)
+                    count = try await transportRead(into: &bytes)
                 } catch {
                     return .close(1006, "")
                 }

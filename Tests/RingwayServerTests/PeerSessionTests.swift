@@ -73,6 +73,28 @@ struct PeerSessionTests {
         }
     }
 
+    @Test func messagesOverTLS() async throws {
+        try await withServer(tls: true, configure: configure) { server in
+            let (alice, _) = try await PeerClient.connect(server, entity: "alice")
+            let (bob, _) = try await PeerClient.connect(server, entity: "bob")
+            let padding = JSONValue.string(String(repeating: "z", count: 40_000))
+            let messages = [
+                await alice.envelope(.message, to: "bob", payload: ["n": 1]),
+                await alice.envelope(.message, to: "bob", payload: ["n": 2, "pad": padding]),
+            ]
+            try await alice.sendTexts(messages)
+            for message in messages {
+                #expect(try await bob.nextText() == message)
+                #expect(try ack(try await alice.nextEnvelope()).status == .delivered)
+            }
+            await server.peers.shutdown()
+            #expect(try await bob.nextEnvelope().type == .bye)
+            guard case .close(1001, _) = try await bob.next() else { Issue.record("expected close 1001"); return }
+            await alice.close()
+            await bob.close()
+        }
+    }
+
     @Test func refusalsKeepTheSessionOpen() async throws {
         try await withServer(configure: configure) { server in
             let (alice, _) = try await PeerClient.connect(server, entity: "alice")
