@@ -103,12 +103,14 @@ public final class RingwayNode: Sendable {
     /// Connections being served now.
     public var connectionCount: Int { server.connectionCount }
 
-    /// Stops accepting, sends BYE and close 1001 to every peer session, lets open exchanges
-    /// finish within the configured grace period, closes the rest and stops the loops.
+    /// Stops accepting, sends BYE and close 1001 to every peer session (spread over half the
+    /// grace period), lets open exchanges finish within the configured grace period, closes the
+    /// rest and stops the loops.
     public func shutdown() async {
         logger.info("stopping", metadata: ["connections": "\(server.connectionCount)", "peer_sessions": "\(peers.sessionCount)"])
         await server.beginShutdown()
-        await peers.shutdown()
+        // Half the grace period: the closes are spread out and still done before it ends.
+        await peers.shutdown(spreadOver: configuration.shutdownGracePeriod / 2)
         let held = peers.heldCounts
         if !held.isEmpty {
             logger.info("messages still held for offline entities", metadata: ["held": "\(held.values.reduce(0, +))", "entities": "\(held.count)"])

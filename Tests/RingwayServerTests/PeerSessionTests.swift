@@ -406,6 +406,24 @@ struct PeerSessionLifecycleTests {
         }
     }
 
+    @Test func shutdownSpreadsTheCloses() async throws {
+        try await withServer(configure: configure) { server in
+            var peers: [PeerClient] = []
+            for name in ["a", "b", "c"] {
+                peers.append(try await PeerClient.connect(server, entity: name).0)
+            }
+            let clock = ContinuousClock()
+            let started = clock.now
+            await server.peers.shutdown(spreadOver: .milliseconds(300))
+            #expect(clock.now - started >= .milliseconds(200))
+            for peer in peers {
+                #expect(try await peer.nextEnvelope().type == .bye)
+                guard case .close(1001, _) = try await peer.next() else { Issue.record("expected close 1001"); return }
+                await peer.close()
+            }
+        }
+    }
+
     @Test func shutdownSendsByeThenClose1001() async throws {
         try await withServer(configure: configure) { server in
             let (client, _) = try await PeerClient.connect(server, entity: "alice")

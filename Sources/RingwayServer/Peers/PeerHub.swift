@@ -196,13 +196,19 @@ public final class PeerHub: Sendable {
     }
 
     /// Server shutdown: no new session opens or becomes ready, and each open one gets BYE and
-    /// close 1001.
-    public func shutdown() async {
+    /// close 1001. The closes are spread evenly over `period`, so that the clients do not all
+    /// reconnect elsewhere in the same instant; returns when every session is closed.
+    public func shutdown(spreadOver period: Duration = .zero) async {
         shuttingDown.store(true, ordering: .sequentiallyConsistent)
         let sessions = shards.flatMap { shard in shard.state.withLock { Array($0.open.values) } }
+        let step = sessions.count > 1 ? period / sessions.count : .zero
         await withTaskGroup(of: Void.self) { group in
-            for session in sessions {
-                group.addTask { await session.goAway() }
+            for (index, session) in sessions.enumerated() {
+                let delay = step * index
+                group.addTask {
+                    if delay > .zero { try? await Task.sleep(for: delay) }
+                    await session.goAway()
+                }
             }
         }
     }
