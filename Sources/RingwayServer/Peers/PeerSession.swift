@@ -4,9 +4,9 @@ import RingwayEnvelope
 import RingwayRuntime
 import RingwayWebSocket
 
-/// An upgraded stream handed from the connection to the session actor.
-// Safe to share: the connection waits in `UpgradedSession.run` while the session uses the
-// stream, and the session actor is pinned to the stream's loop, so every use is on that thread.
+/// An upgraded stream handed from the connection to the session actor. The connection waits in
+/// `UpgradedSession.run` while the session uses it.
+// Safe: only used by the connection and the session actor, both pinned to the stream's loop thread.
 final class LoopConfinedStream: @unchecked Sendable {
     let stream: UpgradedStream
     init(_ stream: UpgradedStream) { self.stream = stream }
