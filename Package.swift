@@ -71,8 +71,8 @@ package.targets += [
     .target(
         name: "RingwayServer",
         dependencies: [
-            "RingwayRuntime", "RingwayHTTP", "RingwayTLS", "RingwayCrypto", "RingwayJSON", "RingwayEnvelope",
-            .product(name: "Logging", package: "swift-log"),
+            "RingwayRuntime", "RingwayHTTP", "RingwayWebSocket", "RingwayTLS", "RingwayCrypto", "RingwayJSON",
+            "RingwayEnvelope", .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: swift6
     ),
@@ -89,7 +89,8 @@ package.targets += [
     .testTarget(
         name: "RingwayServerTests",
         dependencies: [
-            "RingwayServer", "RingwayRuntime", "RingwayHTTP", "RingwayTLS", "RingwayCrypto", "RingwayJSON", "RingwayEnvelope",
+            "RingwayServer", "RingwayRuntime", "RingwayHTTP", "RingwayWebSocket", "RingwayTLS", "RingwayCrypto", "RingwayJSON",
+            "RingwayEnvelope",
             .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: swift6

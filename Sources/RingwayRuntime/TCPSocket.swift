@@ -339,6 +339,12 @@ public final class TCPSocket {
     func handleSend(result: Int32) {
         sendOp = nil
         if result >= 0 {
+            if closed {
+                // `close` already failed the writes and settled the counters; a send that
+                // completed meanwhile must not count again (`bufferedWriteBytes` would underflow).
+                checkCloseProgress()
+                return
+            }
             sendOffset += Int(result)
             bytesSent &+= UInt64(result)
             while let first = writeWaiters.first, first.target <= bytesSent {

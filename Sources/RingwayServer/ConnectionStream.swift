@@ -94,6 +94,19 @@ final class ConnectionStream {
         try await pushCiphertext()
     }
 
+    /// Queues plaintext without ever waiting: a client that leaves more than the write limit
+    /// unread gets `RuntimeError.writeBufferFull` instead (the caller then drops it).
+    func sendNow(_ bytes: [UInt8]) throws {
+        guard let tls else {
+            try bytes.withUnsafeBytes { try socket.enqueue($0) }
+            return
+        }
+        try tls.writePlaintext(bytes)
+        ciphertextOut.removeAll(keepingCapacity: true)
+        tls.drainCiphertext(into: &ciphertextOut)
+        try ciphertextOut.withUnsafeBytes { try socket.enqueue($0) }
+    }
+
     /// Waits until every byte sent so far is in the kernel.
     func flush(isolation: isolated (any Actor)? = #isolation) async throws {
         try await socket.flush()

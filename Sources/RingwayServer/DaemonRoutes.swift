@@ -12,9 +12,12 @@ public enum DaemonRoutes {
     /// The event stream path of the contract.
     public static let eventsPath = "/ws/v1/events"
 
-    /// `GET /healthz`, `GET /peers/capabilities`, `GET /.well-known/jwks.json`, and
-    /// `GET /auth/token` and `POST /auth/verify` over `auth`.
-    public static func router(configuration: ServerConfiguration, identity: NodeIdentity, auth: AuthService) -> Router {
+    /// `GET /healthz`, `GET /peers/capabilities`, `GET /.well-known/jwks.json`,
+    /// `GET /auth/token` and `POST /auth/verify` over `auth`, and the `/ws/v1/peers` sessions
+    /// over `peers` (a hub with the configuration's settings when nil).
+    public static func router(
+        configuration: ServerConfiguration, identity: NodeIdentity, auth: AuthService, peers: PeerHub? = nil
+    ) -> Router {
         var router = Router()
         let health = HTTPResponse.json(Array(#"{"status":"ok"}"#.utf8))
         router.add(.get, "/healthz", maxBodyBytes: 0) { _, _ in health }
@@ -27,6 +30,8 @@ public enum DaemonRoutes {
         let keys = jwks
         router.add(.get, "/.well-known/jwks.json", maxBodyBytes: 0) { _, _ in keys }
         AuthRoutes.add(to: &router, auth: auth)
+        let hub = peers ?? PeerHub(configuration: configuration, identity: identity, auth: auth)
+        router.addUpgrade(peersPath, PeerUpgrader(hub: hub))
         return router
     }
 

@@ -59,6 +59,15 @@ public final class UpgradedStream {
         try await stream.send(bytes)
     }
 
+    /// Queues `bytes` without waiting; throws `RuntimeError.writeBufferFull` when the client
+    /// leaves more than the write limit unread.
+    func sendNow(_ bytes: [UInt8]) throws {
+        try stream.sendNow(bytes)
+    }
+
+    /// Bytes queued and not yet taken by the kernel.
+    var bufferedWriteBytes: Int { stream.socket.bufferedWriteBytes }
+
     /// Waits until every byte sent so far is in the kernel.
     public func flush(isolation: isolated (any Actor)? = #isolation) async throws {
         try await stream.flush()

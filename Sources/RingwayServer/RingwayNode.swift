@@ -12,6 +12,8 @@ public final class RingwayNode: Sendable {
     public let tls: TLSMaterial?
     /// Authentication: challenges, tokens and pinned keys.
     public let auth: AuthService
+    /// The `/ws/v1/peers` sessions and the messages held for offline entities.
+    public let peers: PeerHub
     /// The address it listens on (with the port actually bound).
     public let localAddress: SocketAddress
     private let group: EventLoopGroup
@@ -20,8 +22,9 @@ public final class RingwayNode: Sendable {
 
     private init(
         configuration: ServerConfiguration, identity: NodeIdentity, tls: TLSMaterial?, auth: AuthService,
-        group: EventLoopGroup, server: HTTPServer, logger: Logger
+        peers: PeerHub, group: EventLoopGroup, server: HTTPServer, logger: Logger
     ) {
+        self.peers = peers
         self.configuration = configuration
         self.identity = identity
         self.tls = tls
@@ -40,7 +43,8 @@ public final class RingwayNode: Sendable {
     /// Loads or creates the node key and the TLS certificate, starts the loops and listens.
     /// - Throws: ``StartupError`` with one line for the operator.
     public static func start(
-        configuration: ServerConfiguration, logger: Logger, clock: some UnixClock = SystemUnixClock()
+        configuration: ServerConfiguration, logger: Logger, clock: some UnixClock = SystemUnixClock(),
+        peerSettings: PeerSessionSettings? = nil
     ) async throws(StartupError) -> RingwayNode {
         let identity = try NodeIdentity.loadOrCreate(dataDirectory: configuration.dataDirectory)
         logger.info(identity.created ? "created the node key" : "loaded the node key", metadata: [
@@ -75,7 +79,8 @@ public final class RingwayNode: Sendable {
             "path": "\(configuration.keysFile ?? auth.pinnedKeysPath ?? "")",
             "pinned_keys": "\(auth.pinnedKeys.count)",
         ])
-        let router = DaemonRoutes.router(configuration: configuration, identity: identity, auth: auth)
+        let peers = PeerHub(configuration: configuration, identity: identity, auth: auth, settings: peerSettings)
+        let router = DaemonRoutes.router(configuration: configuration, identity: identity, auth: auth, peers: peers)
         let server: HTTPServer
         do {
             server = try await HTTPServer.start(
@@ -85,7 +90,7 @@ public final class RingwayNode: Sendable {
             throw StartupError("cannot listen on \(configuration.listen): \(error)")
         }
         let node = RingwayNode(
-            configuration: configuration, identity: identity, tls: tls, auth: auth, group: group, server: server,
+            configuration: configuration, identity: identity, tls: tls, auth: auth, peers: peers, group: group, server: server,
             logger: logger)
         logger.info("listening", metadata: [
             "url": "\(node.url)",
@@ -98,10 +103,18 @@ public final class RingwayNode: Sendable {
     /// Connections being served now.
     public var connectionCount: Int { server.connectionCount }
 
-    /// Stops accepting, lets open exchanges finish within the configured grace period, closes
-    /// the rest and stops the loops.
+    /// Stops accepting, sends BYE and close 1001 to every peer session (spread over half the
+    /// grace period), lets open exchanges finish within the configured grace period, closes the
+    /// rest and stops the loops.
     public func shutdown() async {
-        logger.info("stopping", metadata: ["connections": "\(server.connectionCount)"])
+        logger.info("stopping", metadata: ["connections": "\(server.connectionCount)", "peer_sessions": "\(peers.sessionCount)"])
+        await server.beginShutdown()
+        // Half the grace period: the closes are spread out and still done before it ends.
+        await peers.shutdown(spreadOver: configuration.shutdownGracePeriod / 2)
+        let held = peers.heldCounts
+        if !held.isEmpty {
+            logger.info("messages still held for offline entities", metadata: ["held": "\(held.values.reduce(0, +))", "entities": "\(held.count)"])
+        }
         await server.shutdown(gracePeriod: configuration.shutdownGracePeriod)
         await group.shutdown()
         logger.info("stopped")

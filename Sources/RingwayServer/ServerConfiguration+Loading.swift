@@ -66,6 +66,12 @@ extension ServerConfiguration {
         ConfigurationSetting(key: "replay_window_s") { config, value throws(SettingProblem) in
             config.replayWindowSeconds = try SettingParse.integer(value, in: 1...86400)
         },
+        ConfigurationSetting(key: "hello_timeout_s") { config, value throws(SettingProblem) in
+            config.helloTimeout = .seconds(try SettingParse.integer(value, in: 1...300))
+        },
+        ConfigurationSetting(key: "queue_max") { config, value throws(SettingProblem) in
+            config.queueMax = try SettingParse.integer(value, in: 1...1_000_000)
+        },
         ConfigurationSetting(key: "log_level") { config, value throws(SettingProblem) in
             config.logLevel = try SettingParse.choice(value, Logger.Level.allCases.map { ($0.rawValue, $0) })
         },

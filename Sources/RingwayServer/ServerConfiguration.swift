@@ -31,6 +31,10 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var maxMessageBytes: Int
     /// Accepted clock difference of envelope timestamps, in seconds (replay protection).
     public var replayWindowSeconds: Int
+    /// Time a `/ws/v1/peers` client has between the upgrade and its HELLO.
+    public var helloTimeout: Duration
+    /// Messages held per offline recipient; one more is refused with `QUEUE_FULL`.
+    public var queueMax: Int
     /// Lowest level that is logged.
     public var logLevel: Logger.Level
     /// How log lines are written.
@@ -63,6 +67,8 @@ public struct ServerConfiguration: Sendable, Hashable {
         heartbeatIntervalSeconds: Int = 30,
         maxMessageBytes: Int = 65536,
         replayWindowSeconds: Int = 300,
+        helloTimeout: Duration = .seconds(10),
+        queueMax: Int = 1000,
         logLevel: Logger.Level = .info,
         logFormat: LogFormat = .text,
         loopCount: Int = 0,
@@ -85,6 +91,8 @@ public struct ServerConfiguration: Sendable, Hashable {
         self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
         self.maxMessageBytes = maxMessageBytes
         self.replayWindowSeconds = replayWindowSeconds
+        self.helloTimeout = helloTimeout
+        self.queueMax = queueMax
         self.logLevel = logLevel
         self.logFormat = logFormat
         self.loopCount = loopCount

@@ -28,6 +28,27 @@ struct SocketTests {
         }
     }
 
+    @Test("a send that completes while the socket closes leaves nothing buffered")
+    func sendCompletingDuringClose() async throws {
+        try await withGroup(loops: 1) { group in
+            let server = Peer(loop: group.loops[0])
+            let client = Peer(loop: group.loops[0])
+            let address = try await server.listen()
+            async let accepted: Void = server.accept(as: "s")
+            try await client.connect(to: address, as: "c")
+            try await accepted
+            for _ in 0..<20 {
+                try await client.connect(to: address, as: "c2")
+                try await server.accept(as: "s2")
+                #expect(try await client.enqueueThenClose("c2", pattern(seed: 1, count: 100)) == 0)
+                await server.close("s2")
+            }
+            await client.close("c")
+            await server.close("s")
+            await server.closeListener()
+        }
+    }
+
     @Test("connecting to a closed port fails with ECONNREFUSED")
     func connectRefused() async throws {
         try await withGroup(loops: 1) { group in

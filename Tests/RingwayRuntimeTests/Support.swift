@@ -120,6 +120,15 @@ actor Peer {
         listener = nil
     }
 
+    /// Enqueues `bytes` and closes at once, while the send is in flight; returns what the
+    /// socket reports as still buffered afterwards.
+    func enqueueThenClose(_ name: String, _ bytes: [UInt8]) async throws -> Int {
+        let socket = sockets.removeValue(forKey: name)!
+        try bytes.withUnsafeBytes { try socket.enqueue($0) }
+        await socket.close()
+        return socket.bufferedWriteBytes
+    }
+
     /// Forgets a socket without closing it (the loop's shutdown must close it).
     func abandon(_ name: String) {
         _ = sockets.removeValue(forKey: name)

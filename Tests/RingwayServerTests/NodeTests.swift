@@ -39,6 +39,35 @@ struct NodeTests {
         await second.shutdown()
     }
 
+    @Test func nodeShutdownSendsByeAndClose1001ToPeerSessions() async throws {
+        let configuration = try ServerConfiguration.load(file: nil, environment: [
+            "RINGWAY_TLS": "off",
+            "RINGWAY_LISTEN": "127.0.0.1:0",
+            "RINGWAY_DATA_DIR": try temporaryDirectory() + "/data",
+            "RINGWAY_LOOPS": "2",
+            "RINGWAY_ENTITY_ID": "hub",
+        ])
+        let output = LogOutput.memory()
+        let node = try await RingwayNode.start(
+            configuration: configuration, logger: RingwayLogHandler.logger(level: .info, format: .text, output: output))
+        let clients = try EventLoopGroup(loopCount: 1)
+        defer { clients.syncShutdown() }
+        let (peer, _) = try await PeerClient.connect(address: node.localAddress, loop: clients.loops[0], entity: "alice")
+        #expect(node.peers.sessionCount == 1)
+        async let stopped: Void = node.shutdown()
+        let bye = try await peer.nextEnvelope()
+        #expect(bye.type == .bye)
+        #expect(bye.fromEntity.rawValue == "hub")
+        guard case .close(1001, _) = try await peer.next() else {
+            Issue.record("expected close 1001")
+            await stopped
+            return
+        }
+        await stopped
+        await peer.close()
+        #expect(node.peers.sessionCount == 0)
+    }
+
     @Test func plainHTTPWhenTLSIsOffWithAWarning() async throws {
         let configuration = try ServerConfiguration.load(file: nil, environment: [
             "RINGWAY_TLS": "off",

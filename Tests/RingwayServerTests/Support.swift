@@ -29,12 +29,14 @@ final class TestServer: Sendable {
     let identity: NodeIdentity
     let tls: TLSMaterial?
     let auth: AuthService
+    let peers: PeerHub
     let log: LogOutput
 
     private init(
         group: EventLoopGroup, clientGroup: EventLoopGroup, server: HTTPServer, configuration: ServerConfiguration,
-        identity: NodeIdentity, tls: TLSMaterial?, auth: AuthService, log: LogOutput
+        identity: NodeIdentity, tls: TLSMaterial?, auth: AuthService, peers: PeerHub, log: LogOutput
     ) {
+        self.peers = peers
         self.group = group
         self.clientGroup = clientGroup
         self.server = server
@@ -52,6 +54,7 @@ final class TestServer: Sendable {
         tls: Bool = false,
         logFormat: LogFormat = .text,
         authLimits: AuthLimits = AuthLimits(),
+        peerSettings: PeerSessionSettings? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in },
         routes: (inout Router) -> Void = { _ in }
     ) async throws -> TestServer {
@@ -66,7 +69,8 @@ final class TestServer: Sendable {
         let identity = try NodeIdentity.loadOrCreate(dataDirectory: configuration.dataDirectory)
         let material = tls ? try TLSMaterial.prepare(configuration: configuration, now: Int64(Date().timeIntervalSince1970)) : nil
         let auth = try AuthService.load(configuration: configuration, identity: identity, limits: authLimits)
-        var router = DaemonRoutes.router(configuration: configuration, identity: identity, auth: auth)
+        let peers = PeerHub(configuration: configuration, identity: identity, auth: auth, settings: peerSettings)
+        var router = DaemonRoutes.router(configuration: configuration, identity: identity, auth: auth, peers: peers)
         routes(&router)
         let group = try EventLoopGroup(loopCount: configuration.effectiveLoopCount)
         let clientGroup = try EventLoopGroup(loopCount: 1)
@@ -74,7 +78,7 @@ final class TestServer: Sendable {
             group: group, configuration: configuration, router: router, tls: material?.context, logger: logger)
         return TestServer(
             group: group, clientGroup: clientGroup, server: server, configuration: configuration, identity: identity,
-            tls: material, auth: auth, log: log)
+            tls: material, auth: auth, peers: peers, log: log)
     }
 
     /// A client connected to the server (over TLS when the server uses it, trusting its certificate).
@@ -84,6 +88,8 @@ final class TestServer: Sendable {
     }
 
     func stop() async {
+        await server.beginShutdown()
+        await peers.shutdown()
         await server.shutdown(gracePeriod: .seconds(5))
         await group.shutdown()
         await clientGroup.shutdown()
@@ -96,11 +102,12 @@ func withServer<T>(
     logFormat: LogFormat = .text,
     authLimits: AuthLimits = AuthLimits(),
     configure: (inout ServerConfiguration) -> Void = { _ in },
+    peerSettings: PeerSessionSettings? = nil,
     routes: (inout Router) -> Void = { _ in },
     _ body: (TestServer) async throws -> T
 ) async throws -> T {
     let server = try await TestServer.start(
-        tls: tls, logFormat: logFormat, authLimits: authLimits, configure: configure, routes: routes)
+        tls: tls, logFormat: logFormat, authLimits: authLimits, peerSettings: peerSettings, configure: configure, routes: routes)
     do {
         let result = try await body(server)
         await server.stop()
