@@ -49,12 +49,25 @@ struct SocketTests {
         }
     }
 
-    @Test("connecting to a closed port fails with ECONNREFUSED")
+    @Test("connecting to a port nobody listens on fails with ECONNREFUSED")
     func connectRefused() async throws {
+        // A socket bound but not listening holds the port, so no other test's server can take
+        // it, and connecting to it is refused.
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { Glibc.close(holder) }
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &sin) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.bind(holder, $0, length) == 0 && getsockname(holder, $0, &length) == 0
+            }
+        }
+        try #require(bound)
+        let address = try SocketAddress(host: "127.0.0.1", port: UInt16(bigEndian: sin.sin_port))
         try await withGroup(loops: 1) { group in
             let peer = Peer(loop: group.loops[0])
-            let address = try await peer.listen()
-            await peer.closeListener()
             let error = await outcome { try await peer.connect(to: address, as: "c") }
             let ioError = try #require(error as? IOError)
             #expect(ioError.errno == ECONNREFUSED)
