@@ -26,7 +26,8 @@ if [ "${TSAN:-1}" != 0 ]; then
   swift build --build-tests --sanitize=thread --scratch-path .build-tsan 2>&1 | grep -E "error|Build complete" || true
   tsan_log=$(mktemp)
   status=0
-  swift test --skip-build --sanitize=thread --scratch-path .build-tsan \
+  # One test at a time: under the sanitizer, parallel tests starve each other on 2 cores.
+  swift test --skip-build --sanitize=thread --scratch-path .build-tsan --no-parallel \
     --filter "RingwayRuntimeTests|RingwayServerTests" > "$tsan_log" 2>&1 || status=$?
   grep -E "Test run with" "$tsan_log" || true
   if [ "$status" -ne 0 ] || grep -q "WARNING: ThreadSanitizer" "$tsan_log"; then

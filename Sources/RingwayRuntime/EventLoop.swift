@@ -132,13 +132,13 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs `body` on the loop thread soon. Callable from any thread.
     public func execute(_ body: @escaping @Sendable () -> Void) {
-        let (wake, afterExit) = remote.withLock { state -> (Bool, Bool) in
-            if state.exited { return (false, true) }
+        let afterExit = remote.withLock { state -> Bool in
+            if state.exited { return true }
             state.closures.append(body)
-            return (Self.takeSleeping(&state), false)
+            wakeIfSleeping(&state)
+            return false
         }
         if afterExit { forwardAfterShutdown(jobs: [], closures: [body]) }
-        if wake { signalWakeup() }
     }
 
     func schedule(_ job: UnownedJob) {
@@ -146,19 +146,22 @@ public final class EventLoop: @unchecked Sendable {
             localJobs.append(job)
             return
         }
-        let (wake, afterExit) = remote.withLock { state -> (Bool, Bool) in
-            if state.exited { return (false, true) }
+        let afterExit = remote.withLock { state -> Bool in
+            if state.exited { return true }
             state.jobs.append(job)
-            return (Self.takeSleeping(&state), false)
+            wakeIfSleeping(&state)
+            return false
         }
         if afterExit { forwardAfterShutdown(jobs: [job], closures: []) }
-        if wake { signalWakeup() }
     }
 
-    private static func takeSleeping(_ state: inout Remote) -> Bool {
-        guard state.sleeping else { return false }
+    /// Wakes the loop if it sleeps in the kernel. Called with the lock held: the loop tears its
+    /// ring and eventfd down only after marking itself exited under the same lock, so a wakeup
+    /// never reaches a closed (or reused) descriptor.
+    private func wakeIfSleeping(_ state: inout Remote) {
+        guard state.sleeping else { return }
         state.sleeping = false
-        return true
+        signalWakeup()
     }
 
     private func signalWakeup() {
@@ -524,8 +527,8 @@ public final class EventLoop: @unchecked Sendable {
         for object in registry.values { object.closeForShutdown() }
         registry.removeAll()
         while !localJobs.isEmpty { runLocalJobs() }
-        tearDownRing()
         // From here on, jobs and closures go to the after-shutdown queue; hand over what raced in.
+        // This happens before the ring and eventfd go away, so no wakeup can race their closing.
         let (jobs, closures, waiters) = remote.withLock { state in
             state.exited = true
             defer {
@@ -536,6 +539,7 @@ public final class EventLoop: @unchecked Sendable {
             return (state.jobs, state.closures, state.exitWaiters)
         }
         exited.store(true, ordering: .releasing)
+        tearDownRing()
         forwardAfterShutdown(jobs: jobs, closures: closures)
         for waiter in waiters { waiter.resume() }
     }

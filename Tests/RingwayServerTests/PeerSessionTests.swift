@@ -362,10 +362,12 @@ struct PeerSessionLifecycleTests {
 
     @Test func silenceForThreeHeartbeatIntervalsCloses1008() async throws {
         try await withServer(configure: { configure(&$0); $0.heartbeatIntervalSeconds = 1 }) { server in
-            let (client, ready) = try await PeerClient.connect(server, entity: "alice")
-            #expect(try ReadyPayload(json: ready.payload).heartbeatIntervalSeconds == 1)
+            // Timed from before HELLO is sent: the server counts silence from the last frame it
+            // received, so however slowly this side runs, the close cannot come sooner.
             let clock = ContinuousClock()
             let started = clock.now
+            let (client, ready) = try await PeerClient.connect(server, entity: "alice")
+            #expect(try ReadyPayload(json: ready.payload).heartbeatIntervalSeconds == 1)
             #expect(try await client.next() == .close(1008, "heartbeat timeout"))
             #expect(clock.now - started >= .milliseconds(2_500))
             await client.close()
