@@ -43,9 +43,7 @@ actor PeerClient {
     nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
     let entity: String
     let key: Ed25519PrivateKey
-    private var connected: TCPSocket?
-    private var socket: TCPSocket { connected! }
-    private var tls: TLSConnection?
+    private var transport: TestTransport?
     private var websocket = WebSocketConnection(role: .client)
     private var clock: Int64 = 0
 
@@ -56,70 +54,17 @@ actor PeerClient {
     }
 
     private func open(_ address: SocketAddress, trusting certificatePEM: String?) async throws {
-        connected = try await TCPSocket.connect(to: address, on: loop)
-        guard let certificatePEM else { return }
-        let context = try TLSContext(configuration: .client(trustRoots: .certificates(.pem(certificatePEM))))
-        let connection = try TLSConnection(context: context, serverName: "localhost")
-        tls = connection
-        while true {
-            let state = try connection.handshake()
-            try await pushCiphertext()
-            switch state {
-            case .established: return
-            case .haveOutput: continue
-            case .needMoreInput:
-                guard try await receiveCiphertext() else { throw TestFailure("server closed during the TLS handshake") }
-            case .closed: throw TestFailure("TLS closed during the handshake")
-            case .failed(let error): throw error
-            }
-        }
+        transport = try await TestTransport.open(address, on: loop, trusting: certificatePEM)
     }
 
     private func transportWrite(_ bytes: [UInt8]) async throws {
-        guard let tls else { return try await socket.write(bytes) }
-        try tls.writePlaintext(bytes)
-        try await pushCiphertext()
+        try await transport!.write(bytes)
     }
 
     private func transportRead(into buffer: inout [UInt8]) async throws -> Int {
-        guard let tls else { return try await socket.read(into: &buffer) }
-        while true {
-            let result: TLSReadResult
-            do {
-                result = try tls.readPlaintext(into: &buffer)
-            } catch {
-                if error.kind == .unexpectedEOF { return 0 }
-                throw error
-            }
-            try await pushCiphertext()
-            switch result {
-            case .bytes(let count): return count
-            case .closed: return 0
-            case .needMoreInput: if try await !receiveCiphertext() { return 0 }
-            }
-        }
+        try await transport!.read(into: &buffer)
     }
 
-    private func receiveCiphertext() async throws -> Bool {
-        var bytes: [UInt8] = []
-        let count = try await socket.read(into: &bytes)
-        if count == 0 {
-            tls?.feedEndOfInput()
-            return false
-        }
-        try tls?.feedCiphertext(bytes)
-        return true
-    }
-
-    private func pushCiphertext() async throws {
-        guard let tls, tls.hasPendingCiphertext else { return }
-        var bytes: [UInt8] = []
-        tls.drainCiphertext(into: &bytes)
-        try await socket.write(bytes)
-    }
-
-    /// The raw HTTP response to an upgrade request for `target` (101 or a refusal) and the
-    /// client when it switched.
     static func upgrade(
         _ server: TestServer, target: String, entity: String, key: Ed25519PrivateKey, headers: [(String, String)] = []
     ) async throws -> (ReceivedResponse, PeerClient?) {
@@ -289,6 +234,6 @@ actor PeerClient {
     }
 
     func close() async {
-        await socket.close()
+        await transport?.close()
     }
 }

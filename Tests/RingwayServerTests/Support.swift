@@ -133,8 +133,7 @@ struct ReceivedResponse: Sendable {
 actor TestClient {
     let loop: EventLoop
     nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
-    private var socket: TCPSocket?
-    private var tls: TLSConnection?
+    private var transport: TestTransport?
     private var parser = HTTPResponseParser()
 
     private init(loop: EventLoop) {
@@ -150,27 +149,11 @@ actor TestClient {
     }
 
     private func open(_ address: SocketAddress, trusting certificatePEM: String?, serverName: String) async throws {
-        socket = try await TCPSocket.connect(to: address, on: loop)
-        guard let certificatePEM else { return }
-        let context = try TLSContext(configuration: .client(trustRoots: .certificates(.pem(certificatePEM))))
-        let connection = try TLSConnection(context: context, serverName: serverName)
-        tls = connection
-        while true {
-            let state = try connection.handshake()
-            try await pushCiphertext()
-            switch state {
-            case .established: return
-            case .haveOutput: continue
-            case .needMoreInput:
-                guard try await receiveCiphertext() else { throw TestFailure("server closed during the handshake") }
-            case .closed: throw TestFailure("TLS closed during the handshake")
-            case .failed(let error): throw error
-            }
-        }
+        transport = try await TestTransport.open(address, on: loop, trusting: certificatePEM, serverName: serverName)
     }
 
     /// The ALPN protocol the server chose (TLS only).
-    var negotiatedALPN: String? { tls?.negotiatedALPN }
+    var negotiatedALPN: String? { transport?.negotiatedALPN }
 
     /// Writes raw request bytes.
     func send(_ text: String) async throws {
@@ -178,12 +161,7 @@ actor TestClient {
     }
 
     func send(_ bytes: [UInt8]) async throws {
-        if let tls {
-            try tls.writePlaintext(bytes)
-            try await pushCiphertext()
-        } else {
-            try await socket!.write(bytes)
-        }
+        try await transport!.write(bytes)
     }
 
     /// Reads the next final response (skipping 1xx unless `informational`), nil at end of stream.
@@ -244,52 +222,16 @@ actor TestClient {
     }
 
     func close() async {
-        await socket?.close()
+        await transport?.close()
     }
 
     // MARK: Transport
 
     /// Plaintext received next; empty at end of stream.
     private func receive() async throws -> [UInt8] {
-        guard let tls else {
-            var bytes: [UInt8] = []
-            _ = try await socket!.read(into: &bytes)
-            return bytes
-        }
-        while true {
-            var plaintext: [UInt8] = []
-            let result: TLSReadResult
-            do {
-                result = try tls.readPlaintext(into: &plaintext)
-            } catch {
-                if error.kind == .unexpectedEOF { return [] }
-                throw error
-            }
-            try await pushCiphertext()
-            switch result {
-            case .bytes: return plaintext
-            case .closed: return []
-            case .needMoreInput: _ = try await receiveCiphertext()
-            }
-        }
-    }
-
-    private func receiveCiphertext() async throws -> Bool {
         var bytes: [UInt8] = []
-        let count = try await socket!.read(into: &bytes)
-        if count == 0 {
-            tls?.feedEndOfInput()
-            return false
-        }
-        try tls?.feedCiphertext(bytes)
-        return true
-    }
-
-    private func pushCiphertext() async throws {
-        guard let tls, tls.hasPendingCiphertext else { return }
-        var bytes: [UInt8] = []
-        tls.drainCiphertext(into: &bytes)
-        try await socket!.write(bytes)
+        _ = try await transport!.read(into: &bytes)
+        return bytes
     }
 }
 
