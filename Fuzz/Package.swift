@@ -13,15 +13,17 @@ let package = Package(
     targets: [
         // Declares libFuzzer's driver so that each fuzz executable can keep SwiftPM's own main.
         .target(name: "CFuzzDriver"),
+        // The driver call and the helpers every target shares.
+        .target(name: "FuzzSupport", dependencies: [fuzzDriver], swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
             name: "FuzzHTTP",
-            dependencies: [fuzzDriver, .product(name: "RingwayHTTP", package: "ringway")],
+            dependencies: ["FuzzSupport", .product(name: "RingwayHTTP", package: "ringway")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
             name: "FuzzWebSocket",
             dependencies: [
-                fuzzDriver,
+                "FuzzSupport",
                 .product(name: "RingwayWebSocket", package: "ringway"),
                 .product(name: "RingwayHTTP", package: "ringway"),
             ],
@@ -30,7 +32,7 @@ let package = Package(
         .executableTarget(
             name: "FuzzEnvelope",
             dependencies: [
-                fuzzDriver,
+                "FuzzSupport",
                 .product(name: "RingwayEnvelope", package: "ringway"),
                 .product(name: "RingwayJSON", package: "ringway"),
                 .product(name: "RingwayCrypto", package: "ringway"),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds every libFuzzer target in Fuzz/Sources/Fuzz* (release, libFuzzer + AddressSanitizer) and
+# Builds every libFuzzer target (Fuzz/Sources/Fuzz*/main.swift; release, libFuzzer + AddressSanitizer) and
 # runs each for the given number of seconds, starting from its seed corpus in Corpus/<Target>/.
 # New corpus entries go to a temporary directory, so the committed seeds stay small.
 # A crash stops the script with a non-zero status; its input is kept in Fuzz/artifacts/<Target>/.
@@ -13,7 +13,8 @@ cd "$here"
 
 targets=()
 for dir in Sources/Fuzz*/; do
-    targets+=("$(basename "$dir")")
+    # A fuzz target is an executable (it has a main.swift); FuzzSupport is their shared library.
+    [ -f "$dir/main.swift" ] && targets+=("$(basename "$dir")")
 done
 if [ "${#targets[@]}" -eq 0 ]; then
     echo "no fuzz targets found" >&2

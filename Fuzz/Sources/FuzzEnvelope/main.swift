@@ -1,9 +1,3 @@
-import CFuzzDriver
+import FuzzSupport
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-var argc = CommandLine.argc
-var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzOneInput(data, size) })
+runFuzzer { data, size in fuzzOneInput(data, size) }

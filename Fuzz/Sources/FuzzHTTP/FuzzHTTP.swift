@@ -1,3 +1,4 @@
+import FuzzSupport
 import RingwayHTTP
 
 /// The fuzz rule: any input either parses or throws a remote error, and the outcome is the
@@ -23,21 +24,6 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-private func check(_ condition: Bool, _ message: String) {
-    if !condition { fatalError("fuzz rule broken: \(message)") }
-}
-
-private func unevenPieces(_ count: Int, seed: UInt8) -> [Int] {
-    var pieces: [Int] = []
-    var left = count
-    var size = Int(seed % 13) + 2
-    while left > 0 {
-        pieces.append(min(size, left))
-        left -= size
-        size = size * 7 % 17 + 1
-    }
-    return pieces
-}
 
 /// Events with bodies merged into one string, so that differently split runs compare equal.
 private func requestOutcome(_ input: [UInt8], pieces: [Int], limits: HTTPParserLimits) -> [String] {

@@ -1,3 +1,4 @@
+import FuzzSupport
 import RingwayWebSocket
 
 /// The fuzz rule for the server side of a WebSocket connection: any input yields events or a
@@ -23,21 +24,6 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-private func check(_ condition: Bool, _ message: String) {
-    if !condition { fatalError("fuzz rule broken: \(message)") }
-}
-
-private func unevenPieces(_ count: Int, seed: UInt8) -> [Int] {
-    var pieces: [Int] = []
-    var left = count
-    var size = Int(seed % 11) + 2
-    while left > 0 {
-        pieces.append(min(size, left))
-        left -= size
-        size = size * 5 % 19 + 1
-    }
-    return pieces
-}
 
 private struct Outcome {
     var events: [String] = []
