@@ -25,11 +25,15 @@ public final class HTTPServer: Sendable {
     /// Binds `configuration.listen` and starts accepting.
     /// - Parameters:
     ///   - tls: the server TLS context; nil serves plain HTTP.
+    ///   - admission: the per-address connection limit.
+    ///   - metrics: where connections are counted.
     /// - Throws: the runtime's error when the address cannot be bound (`IOError` `EADDRINUSE`...).
     public static func start(
-        group: EventLoopGroup, configuration: ServerConfiguration, router: Router, tls: TLSContext?, logger: Logger
+        group: EventLoopGroup, configuration: ServerConfiguration, router: Router, tls: TLSContext?, logger: Logger,
+        admission: Admission = Admission(), metrics: ServerMetrics = ServerMetrics()
     ) async throws -> HTTPServer {
-        let context = ServerContext(configuration: configuration, router: router, tls: tls, logger: logger)
+        let context = ServerContext(
+            configuration: configuration, router: router, tls: tls, logger: logger, admission: admission, metrics: metrics)
         let acceptor = ConnectionAcceptor(loop: group.loops[0], serving: group.loops, server: context)
         let address = try await acceptor.bind(configuration.listen)
         let running = Task(executorPreference: acceptor.loop) { await acceptor.run() }

@@ -14,10 +14,16 @@ public final class RingwayNode: Sendable {
     public let auth: AuthService
     /// The `/ws/v1/peers` sessions and the messages held for offline entities.
     public let peers: PeerHub
+    /// The allow-list and rate limits.
+    public let admission: Admission
+    /// The counters served at `/metrics`.
+    public let metrics: ServerMetrics
     /// The address it listens on (with the port actually bound).
     public let localAddress: SocketAddress
-    private let group: EventLoopGroup
-    private let server: HTTPServer
+    /// The event loops.
+    public let group: EventLoopGroup
+    /// The HTTP server.
+    public let server: HTTPServer
     private let logger: Logger
 
     private init(
@@ -25,6 +31,8 @@ public final class RingwayNode: Sendable {
         peers: PeerHub, group: EventLoopGroup, server: HTTPServer, logger: Logger
     ) {
         self.peers = peers
+        self.admission = peers.admission
+        self.metrics = peers.metrics
         self.configuration = configuration
         self.identity = identity
         self.tls = tls
@@ -41,10 +49,15 @@ public final class RingwayNode: Sendable {
     }
 
     /// Loads or creates the node key and the TLS certificate, starts the loops and listens.
+    /// - Parameters:
+    ///   - authLimits: limits on outstanding challenges and pins.
+    ///   - peerSettings: session settings; nil derives them from `configuration`.
+    ///   - routes: adds routes to the daemon's table (tests).
     /// - Throws: ``StartupError`` with one line for the operator.
     public static func start(
-        configuration: ServerConfiguration, logger: Logger, clock: some UnixClock = SystemUnixClock(),
-        peerSettings: PeerSessionSettings? = nil
+        configuration: ServerConfiguration, logger: Logger, clock: any UnixClock = SystemUnixClock(),
+        authLimits: AuthLimits = AuthLimits(), peerSettings: PeerSessionSettings? = nil,
+        routes: (inout Router) -> Void = { _ in }
     ) async throws(StartupError) -> RingwayNode {
         let identity = try NodeIdentity.loadOrCreate(dataDirectory: configuration.dataDirectory)
         logger.info(identity.created ? "created the node key" : "loaded the node key", metadata: [
@@ -74,17 +87,28 @@ public final class RingwayNode: Sendable {
         } catch {
             throw StartupError("cannot start the event loops: \(error)")
         }
-        let auth = try AuthService.load(configuration: configuration, identity: identity, clock: clock)
+        let auth = try AuthService.load(configuration: configuration, identity: identity, limits: authLimits, clock: clock)
+        let admission: Admission
+        do {
+            admission = try Admission(configuration: configuration)
+        } catch {
+            await group.shutdown()
+            throw error
+        }
         logger.info(auth.pinning == .keysFile ? "loaded the keys file" : "trusting keys on first use", metadata: [
             "path": "\(configuration.keysFile ?? auth.pinnedKeysPath ?? "")",
             "pinned_keys": "\(auth.pinnedKeys.count)",
         ])
-        let peers = PeerHub(configuration: configuration, identity: identity, auth: auth, settings: peerSettings)
-        let router = DaemonRoutes.router(configuration: configuration, identity: identity, auth: auth, peers: peers)
+        let peers = PeerHub(
+            configuration: configuration, identity: identity, auth: auth, settings: peerSettings, admission: admission,
+            metrics: ServerMetrics())
+        var router = DaemonRoutes.router(configuration: configuration, identity: identity, auth: auth, peers: peers)
+        routes(&router)
         let server: HTTPServer
         do {
             server = try await HTTPServer.start(
-                group: group, configuration: configuration, router: router, tls: tls?.context, logger: logger)
+                group: group, configuration: configuration, router: router, tls: tls?.context, logger: logger,
+                admission: admission, metrics: peers.metrics)
         } catch {
             await group.shutdown()
             throw StartupError("cannot listen on \(configuration.listen): \(error)")
@@ -103,14 +127,14 @@ public final class RingwayNode: Sendable {
     /// Connections being served now.
     public var connectionCount: Int { server.connectionCount }
 
-    /// Stops accepting, sends BYE and close 1001 to every peer session (spread over half the
-    /// grace period), lets open exchanges finish within the configured grace period, closes the
+    /// Stops accepting, sends BYE and close 1001 to every peer session (spread over the
+    /// drain period), lets open exchanges finish within the configured grace period, closes the
     /// rest and stops the loops.
     public func shutdown() async {
         logger.info("stopping", metadata: ["connections": "\(server.connectionCount)", "peer_sessions": "\(peers.sessionCount)"])
         await server.beginShutdown()
-        // Half the grace period: the closes are spread out and still done before it ends.
-        await peers.shutdown(spreadOver: configuration.shutdownGracePeriod / 2)
+        // Cut to the grace period: the closes are spread out and still done before it ends.
+        await peers.shutdown(spreadOver: min(configuration.shutdownDrainPeriod, configuration.shutdownGracePeriod))
         let held = peers.heldCounts
         if !held.isEmpty {
             logger.info("messages still held for offline entities", metadata: ["held": "\(held.values.reduce(0, +))", "entities": "\(held.count)"])

@@ -72,6 +72,15 @@ extension ServerConfiguration {
         ConfigurationSetting(key: "queue_max") { config, value throws(SettingProblem) in
             config.queueMax = try SettingParse.integer(value, in: 1...1_000_000)
         },
+        ConfigurationSetting(key: "queue_max_age_s") { config, value throws(SettingProblem) in
+            config.queueMaxAgeSeconds = try SettingParse.integer(value, in: 1...2_592_000)
+        },
+        ConfigurationSetting(key: "allowlist_file") { config, value throws(SettingProblem) in
+            config.allowlistFile = try SettingParse.optionalPath(value, allowed: "a path to a JSON allow-list, or null")
+        },
+        ConfigurationSetting(key: "verify_signatures") { config, value throws(SettingProblem) in
+            config.verifySignatures = try SettingParse.choice(value, SignatureVerification.allCases.map { ($0.rawValue, $0) })
+        },
         ConfigurationSetting(key: "log_level") { config, value throws(SettingProblem) in
             config.logLevel = try SettingParse.choice(value, Logger.Level.allCases.map { ($0.rawValue, $0) })
         },
@@ -84,6 +93,24 @@ extension ServerConfiguration {
         ConfigurationSetting(key: "max_connections") { config, value throws(SettingProblem) in
             config.maxConnections = try SettingParse.integer(value, in: 0...1_000_000)
         },
+        ConfigurationSetting(key: "max_connections_per_ip") { config, value throws(SettingProblem) in
+            config.maxConnectionsPerIP = try SettingParse.integer(value, in: 0...1_000_000)
+        },
+        ConfigurationSetting(key: "handshake_rate_per_ip") { config, value throws(SettingProblem) in
+            config.handshakeRatePerIP = try SettingParse.integer(value, in: 0...1_000_000)
+        },
+        ConfigurationSetting(key: "msg_rate_per_entity") { config, value throws(SettingProblem) in
+            config.messageRatePerEntity = try SettingParse.integer(value, in: 0...10_000_000)
+        },
+        ConfigurationSetting(key: "msg_burst_per_entity") { config, value throws(SettingProblem) in
+            config.messageBurstPerEntity = try SettingParse.integer(value, in: 1...100_000_000)
+        },
+        ConfigurationSetting(key: "byte_rate_per_entity") { config, value throws(SettingProblem) in
+            config.byteRatePerEntity = try SettingParse.integer(value, in: 0...(1 << 40))
+        },
+        ConfigurationSetting(key: "byte_burst_per_entity") { config, value throws(SettingProblem) in
+            config.byteBurstPerEntity = try SettingParse.integer(value, in: 256...(1 << 42))
+        },
         ConfigurationSetting(key: "request_timeout_s") { config, value throws(SettingProblem) in
             config.requestTimeout = try SettingParse.seconds(value, in: 0.01...3600)
         },
@@ -95,6 +122,9 @@ extension ServerConfiguration {
         },
         ConfigurationSetting(key: "shutdown_grace_s") { config, value throws(SettingProblem) in
             config.shutdownGracePeriod = try SettingParse.seconds(value, in: 0...3600)
+        },
+        ConfigurationSetting(key: "shutdown_drain_s") { config, value throws(SettingProblem) in
+            config.shutdownDrainPeriod = try SettingParse.seconds(value, in: 0...3600)
         },
         ConfigurationSetting(key: "http_max_request_line_bytes") { config, value throws(SettingProblem) in
             config.httpLimits.maxRequestLineLength = try SettingParse.integer(value, in: 256...1_048_576)
@@ -174,6 +204,11 @@ extension ServerConfiguration {
 
     /// Checks that hold across settings.
     func validate() throws(ConfigurationError) {
+        if byteRatePerEntity > 0, byteBurstPerEntity < maxMessageBytes {
+            throw ConfigurationError(
+                "byte_burst_per_entity (RINGWAY_BYTE_BURST_PER_ENTITY) must be at least max_message_bytes "
+                    + "(RINGWAY_MAX_MESSAGE_BYTES), or a largest message could never be sent")
+        }
         if (tlsCertificatePath == nil) != (tlsPrivateKeyPath == nil) {
             throw ConfigurationError(
                 "tls_cert (RINGWAY_TLS_CERT) and tls_key (RINGWAY_TLS_KEY) must be set together: "

@@ -33,8 +33,16 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var replayWindowSeconds: Int
     /// Time a `/ws/v1/peers` client has between the upgrade and its HELLO.
     public var helloTimeout: Duration
-    /// Messages held per offline recipient; one more is refused with `QUEUE_FULL`.
+    /// Messages held per recipient until it acknowledges them; one more is refused with `QUEUE_FULL`.
     public var queueMax: Int
+    /// Seconds a held message waits for its recipient's `received` ACK before it expires (its
+    /// sender then gets `ACK expired`).
+    public var queueMaxAgeSeconds: Int
+    /// JSON file saying which entities may connect and to whom each may send; nil allows every
+    /// authenticated entity to reach every other.
+    public var allowlistFile: String?
+    /// Which inbound envelopes have their signature verified.
+    public var verifySignatures: SignatureVerification
     /// Lowest level that is logged.
     public var logLevel: Logger.Level
     /// How log lines are written.
@@ -49,8 +57,24 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var idleTimeout: Duration
     /// Time allowed for a response to be taken by a client that has stopped reading.
     public var writeTimeout: Duration
+    /// Most connections at once from one IP address; 0 turns the limit off.
+    public var maxConnectionsPerIP: Int
+    /// Authentication requests and WebSocket upgrades per second from one IP address (a token
+    /// bucket holding one second's worth); 0 turns the limit off.
+    public var handshakeRatePerIP: Int
+    /// Messages per second one entity may send (token bucket refill); 0 turns the limit off.
+    public var messageRatePerEntity: Int
+    /// Messages one entity may send in a burst (token bucket size).
+    public var messageBurstPerEntity: Int
+    /// Envelope bytes per second one entity may send; 0 turns the limit off.
+    public var byteRatePerEntity: Int
+    /// Envelope bytes one entity may send in a burst; at least `maxMessageBytes`.
+    public var byteBurstPerEntity: Int
     /// Time open connections get to finish when the daemon stops, before they are closed.
     public var shutdownGracePeriod: Duration
+    /// On shutdown, the closes of the peer sessions are spread evenly over this period (at most
+    /// the grace period; a longer one is cut to it), so that clients do not all reconnect in the same instant.
+    public var shutdownDrainPeriod: Duration
     /// Limits on request lines, headers and bodies (`maxBodySize` is the default body limit).
     public var httpLimits: HTTPParserLimits
 
@@ -69,6 +93,9 @@ public struct ServerConfiguration: Sendable, Hashable {
         replayWindowSeconds: Int = 300,
         helloTimeout: Duration = .seconds(10),
         queueMax: Int = 1000,
+        queueMaxAgeSeconds: Int = 3600,
+        allowlistFile: String? = nil,
+        verifySignatures: SignatureVerification = .all,
         logLevel: Logger.Level = .info,
         logFormat: LogFormat = .text,
         loopCount: Int = 0,
@@ -76,7 +103,14 @@ public struct ServerConfiguration: Sendable, Hashable {
         requestTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(60),
         writeTimeout: Duration = .seconds(30),
+        maxConnectionsPerIP: Int = 1024,
+        handshakeRatePerIP: Int = 100,
+        messageRatePerEntity: Int = 1000,
+        messageBurstPerEntity: Int = 2000,
+        byteRatePerEntity: Int = 16_777_216,
+        byteBurstPerEntity: Int = 33_554_432,
         shutdownGracePeriod: Duration = .seconds(10),
+        shutdownDrainPeriod: Duration = .seconds(5),
         httpLimits: HTTPParserLimits = HTTPParserLimits(
             maxRequestLineLength: 8192, maxHeaderBlockSize: 16384, maxHeaderCount: 100, maxBodySize: 65536)
     ) {
@@ -93,6 +127,9 @@ public struct ServerConfiguration: Sendable, Hashable {
         self.replayWindowSeconds = replayWindowSeconds
         self.helloTimeout = helloTimeout
         self.queueMax = queueMax
+        self.queueMaxAgeSeconds = queueMaxAgeSeconds
+        self.allowlistFile = allowlistFile
+        self.verifySignatures = verifySignatures
         self.logLevel = logLevel
         self.logFormat = logFormat
         self.loopCount = loopCount
@@ -100,7 +137,14 @@ public struct ServerConfiguration: Sendable, Hashable {
         self.requestTimeout = requestTimeout
         self.idleTimeout = idleTimeout
         self.writeTimeout = writeTimeout
+        self.maxConnectionsPerIP = maxConnectionsPerIP
+        self.handshakeRatePerIP = handshakeRatePerIP
+        self.messageRatePerEntity = messageRatePerEntity
+        self.messageBurstPerEntity = messageBurstPerEntity
+        self.byteRatePerEntity = byteRatePerEntity
+        self.byteBurstPerEntity = byteBurstPerEntity
         self.shutdownGracePeriod = shutdownGracePeriod
+        self.shutdownDrainPeriod = shutdownDrainPeriod
         self.httpLimits = httpLimits
     }
 
@@ -122,4 +166,14 @@ public enum LogFormat: String, Sendable, Hashable, CaseIterable {
     case text
     /// One JSON object per line, for log collectors.
     case json
+}
+
+/// Which inbound envelopes have their signature verified (`verify_signatures`).
+public enum SignatureVerification: String, Sendable, Hashable, CaseIterable {
+    /// Every envelope a client sends (the default).
+    case all
+    /// Only HELLO; later envelopes are trusted to come from the authenticated entity. For trusted
+    /// networks: recipients can still verify end to end, but the server no longer refuses forged
+    /// or corrupted envelopes itself.
+    case hello
 }

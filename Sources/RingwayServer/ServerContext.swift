@@ -13,12 +13,19 @@ final class ServerContext: Sendable {
     let writeTimeout: Duration
     let maxConnections: Int
     let logger: Logger
+    let admission: Admission
+    let metrics: ServerMetrics
 
     /// Connections being served now, over all acceptors.
     let openConnections = Atomic<Int>(0)
     private let connectionIDs = Atomic<UInt64>(0)
 
-    init(configuration: ServerConfiguration, router: Router, tls: TLSContext?, logger: Logger) {
+    init(
+        configuration: ServerConfiguration, router: Router, tls: TLSContext?, logger: Logger, admission: Admission,
+        metrics: ServerMetrics
+    ) {
+        self.admission = admission
+        self.metrics = metrics
         self.router = router
         self.tls = tls
         self.limits = configuration.httpLimits

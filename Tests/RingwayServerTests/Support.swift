@@ -22,28 +22,21 @@ let ephemeralLoopback = try! SocketAddress(host: "127.0.0.1", port: 0)
 /// A server on its own loops, with the daemon's routes (plus any a test adds), and a loop for
 /// the test's clients.
 final class TestServer: Sendable {
-    let group: EventLoopGroup
+    let node: RingwayNode
     let clientGroup: EventLoopGroup
-    let server: HTTPServer
-    let configuration: ServerConfiguration
-    let identity: NodeIdentity
-    let tls: TLSMaterial?
-    let auth: AuthService
-    let peers: PeerHub
     let log: LogOutput
 
-    private init(
-        group: EventLoopGroup, clientGroup: EventLoopGroup, server: HTTPServer, configuration: ServerConfiguration,
-        identity: NodeIdentity, tls: TLSMaterial?, auth: AuthService, peers: PeerHub, log: LogOutput
-    ) {
-        self.peers = peers
-        self.group = group
+    var group: EventLoopGroup { node.group }
+    var server: HTTPServer { node.server }
+    var configuration: ServerConfiguration { node.configuration }
+    var identity: NodeIdentity { node.identity }
+    var tls: TLSMaterial? { node.tls }
+    var auth: AuthService { node.auth }
+    var peers: PeerHub { node.peers }
+
+    private init(node: RingwayNode, clientGroup: EventLoopGroup, log: LogOutput) {
+        self.node = node
         self.clientGroup = clientGroup
-        self.server = server
-        self.configuration = configuration
-        self.identity = identity
-        self.tls = tls
-        self.auth = auth
         self.log = log
     }
 
@@ -66,19 +59,10 @@ final class TestServer: Sendable {
         configure(&configuration)
         let log = LogOutput.memory()
         let logger = RingwayLogHandler.logger(level: .trace, format: logFormat, output: log)
-        let identity = try NodeIdentity.loadOrCreate(dataDirectory: configuration.dataDirectory)
-        let material = tls ? try TLSMaterial.prepare(configuration: configuration, now: Int64(Date().timeIntervalSince1970)) : nil
-        let auth = try AuthService.load(configuration: configuration, identity: identity, limits: authLimits)
-        let peers = PeerHub(configuration: configuration, identity: identity, auth: auth, settings: peerSettings)
-        var router = DaemonRoutes.router(configuration: configuration, identity: identity, auth: auth, peers: peers)
-        routes(&router)
-        let group = try EventLoopGroup(loopCount: configuration.effectiveLoopCount)
+        let node = try await RingwayNode.start(
+            configuration: configuration, logger: logger, authLimits: authLimits, peerSettings: peerSettings, routes: routes)
         let clientGroup = try EventLoopGroup(loopCount: 1)
-        let server = try await HTTPServer.start(
-            group: group, configuration: configuration, router: router, tls: material?.context, logger: logger)
-        return TestServer(
-            group: group, clientGroup: clientGroup, server: server, configuration: configuration, identity: identity,
-            tls: material, auth: auth, peers: peers, log: log)
+        return TestServer(node: node, clientGroup: clientGroup, log: log)
     }
 
     /// A client connected to the server (over TLS when the server uses it, trusting its certificate).

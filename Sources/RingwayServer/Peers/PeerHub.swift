@@ -52,11 +52,24 @@ public final class PeerHub: Sendable {
     let serverKey: Ed25519PrivateKey
     let auth: AuthService
     let clock: any UnixClock
+    /// The allow-list and rate limits.
+    public let admission: Admission
+    /// The daemon's counters.
+    public let metrics: ServerMetrics
+    /// The `/ws/v1/events` subscribers.
+    public let events: EventHub
     private let shards: [Shard]
     private let shuttingDown = Atomic<Bool>(false)
 
     /// Creates the hub of a node whose entity id is `serverEntityID` and key `serverKey`.
-    public init(serverEntityID: EntityID, serverKey: Ed25519PrivateKey, auth: AuthService, settings: PeerSessionSettings) {
+    public init(
+        serverEntityID: EntityID, serverKey: Ed25519PrivateKey, auth: AuthService, settings: PeerSessionSettings,
+        admission: Admission = Admission(), metrics: ServerMetrics = ServerMetrics()
+    ) {
+        self.admission = admission
+        self.metrics = metrics
+        self.events = EventHub(
+            serverEntityID: serverEntityID, serverKey: serverKey, admission: admission, metrics: metrics, clock: auth.clock)
         self.serverEntityID = serverEntityID
         self.serverKey = serverKey
         self.auth = auth
@@ -75,12 +88,13 @@ public final class PeerHub: Sendable {
 
     /// The hub of the node described by `configuration` and `identity`.
     public convenience init(
-        configuration: ServerConfiguration, identity: NodeIdentity, auth: AuthService, settings: PeerSessionSettings? = nil
+        configuration: ServerConfiguration, identity: NodeIdentity, auth: AuthService, settings: PeerSessionSettings? = nil,
+        admission: Admission = Admission(), metrics: ServerMetrics = ServerMetrics()
     ) {
         // The configured entity id was validated when the configuration was loaded.
         let entity = EntityID(configuration.entityID) ?? EntityID("ringwayd")!
         self.init(serverEntityID: entity, serverKey: identity.privateKey, auth: auth,
-                  settings: settings ?? PeerSessionSettings(configuration: configuration))
+                  settings: settings ?? PeerSessionSettings(configuration: configuration), admission: admission, metrics: metrics)
     }
 
     /// Entities with a ready session now.
