@@ -73,6 +73,7 @@ package.targets += [
         dependencies: [
             "RingwayRuntime", "RingwayHTTP", "RingwayWebSocket", "RingwayTLS", "RingwayCrypto", "RingwayJSON",
             "RingwayEnvelope", .product(name: "Logging", package: "swift-log"),
+            .product(name: "DequeModule", package: "swift-collections"),
         ],
         swiftSettings: swift6
     ),

@@ -6,12 +6,13 @@ import Glibc
 ///
 /// Used instead of `Synchronization.Mutex`, which is futex-based on Linux and invisible to
 /// ThreadSanitizer: with this lock a `--sanitize=thread` run of the runtime reports only real races.
-final class Locked<State>: @unchecked Sendable {
+public final class Locked<State>: @unchecked Sendable {
     // @unchecked Sendable: `state` is read and written only while `mutex` is held.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var state: State
 
-    init(_ state: State) {
+    /// Guards `state`.
+    public init(_ state: State) {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
@@ -24,7 +25,8 @@ final class Locked<State>: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
+    /// Runs `body` with the lock held.
+    public func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&state)

@@ -14,7 +14,8 @@ public enum DaemonRoutes {
 
     /// `GET /healthz`, `GET /peers/capabilities`, `GET /.well-known/jwks.json`,
     /// `GET /auth/token` and `POST /auth/verify` over `auth`, and the `/ws/v1/peers` sessions
-    /// over `peers` (a hub with the configuration's settings when nil).
+    /// over `peers` (a hub with the configuration's settings when nil), and the HTTP fallback
+    /// and discovery over the same hub.
     public static func router(
         configuration: ServerConfiguration, identity: NodeIdentity, auth: AuthService, peers: PeerHub? = nil
     ) -> Router {
@@ -32,6 +33,7 @@ public enum DaemonRoutes {
         AuthRoutes.add(to: &router, auth: auth)
         let hub = peers ?? PeerHub(configuration: configuration, identity: identity, auth: auth)
         router.addUpgrade(peersPath, PeerUpgrader(hub: hub))
+        MessageRoutes.add(to: &router, hub: hub)
         return router
     }
 

@@ -25,6 +25,7 @@ public final class RingwayNode: Sendable {
     /// The HTTP server.
     public let server: HTTPServer
     private let logger: Logger
+    private let sweeper: Task<Void, Never>
 
     private init(
         configuration: ServerConfiguration, identity: NodeIdentity, tls: TLSMaterial?, auth: AuthService,
@@ -41,6 +42,19 @@ public final class RingwayNode: Sendable {
         self.group = group
         self.server = server
         self.logger = logger
+        // About once a second: held messages past their age, lapsed HTTP fallbacks.
+        let loop = group.loops[0]
+        let maxAge = Int64(configuration.queueMaxAgeSeconds) * 1_000
+        self.sweeper = Task(executorPreference: loop) {
+            while true {
+                do {
+                    try await loop.sleep(for: .seconds(1))
+                } catch {
+                    return
+                }
+                await peers.sweep(maxAgeMilliseconds: maxAge)
+            }
+        }
     }
 
     /// The base URL clients use, such as `https://127.0.0.1:8443`.
@@ -133,11 +147,15 @@ public final class RingwayNode: Sendable {
     public func shutdown() async {
         logger.info("stopping", metadata: ["connections": "\(server.connectionCount)", "peer_sessions": "\(peers.sessionCount)"])
         await server.beginShutdown()
+        sweeper.cancel()
         // Cut to the grace period: the closes are spread out and still done before it ends.
         await peers.shutdown(spreadOver: min(configuration.shutdownDrainPeriod, configuration.shutdownGracePeriod))
         let held = peers.heldCounts
         if !held.isEmpty {
-            logger.info("messages still held for offline entities", metadata: ["held": "\(held.values.reduce(0, +))", "entities": "\(held.count)"])
+            // Held in memory only: they are lost with the process (their senders got `queued`).
+            logger.warning("messages still held, not confirmed by their recipients, are dropped", metadata: [
+                "held": "\(held.values.reduce(0, +))", "recipients": "\(held.count)",
+            ])
         }
         await server.shutdown(gracePeriod: configuration.shutdownGracePeriod)
         await group.shutdown()

@@ -1,9 +1,11 @@
 import Foundation
 import Logging
+import RingwayCrypto
 import RingwayHTTP
 import RingwayRuntime
 import RingwayServer
 import RingwayTLS
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -18,6 +20,19 @@ func temporaryDirectory() throws -> String {
 }
 
 let ephemeralLoopback = try! SocketAddress(host: "127.0.0.1", port: 0)
+
+/// The system clock moved forward by a step a test controls.
+final class OffsetClock: UnixClock {
+    private let offset = Atomic<UInt64>(0)
+
+    func unixMilliseconds() -> UInt64 {
+        SystemUnixClock().unixMilliseconds() + offset.load(ordering: .relaxed)
+    }
+
+    func advance(milliseconds: UInt64) {
+        offset.add(milliseconds, ordering: .relaxed)
+    }
+}
 
 /// A server on its own loops, with the daemon's routes (plus any a test adds), and a loop for
 /// the test's clients.
@@ -49,7 +64,8 @@ final class TestServer: Sendable {
         authLimits: AuthLimits = AuthLimits(),
         peerSettings: PeerSessionSettings? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in },
-        routes: (inout Router) -> Void = { _ in }
+        routes: (inout Router) -> Void = { _ in },
+        clock: any UnixClock = SystemUnixClock()
     ) async throws -> TestServer {
         var configuration = ServerConfiguration()
         configuration.listen = ephemeralLoopback
@@ -60,7 +76,8 @@ final class TestServer: Sendable {
         let log = LogOutput.memory()
         let logger = RingwayLogHandler.logger(level: .trace, format: logFormat, output: log)
         let node = try await RingwayNode.start(
-            configuration: configuration, logger: logger, authLimits: authLimits, peerSettings: peerSettings, routes: routes)
+            configuration: configuration, logger: logger, clock: clock, authLimits: authLimits, peerSettings: peerSettings,
+            routes: routes)
         let clientGroup = try EventLoopGroup(loopCount: 1)
         return TestServer(node: node, clientGroup: clientGroup, log: log)
     }
@@ -88,10 +105,12 @@ func withServer<T>(
     configure: (inout ServerConfiguration) -> Void = { _ in },
     peerSettings: PeerSessionSettings? = nil,
     routes: (inout Router) -> Void = { _ in },
+    clock: any UnixClock = SystemUnixClock(),
     _ body: (TestServer) async throws -> T
 ) async throws -> T {
     let server = try await TestServer.start(
-        tls: tls, logFormat: logFormat, authLimits: authLimits, peerSettings: peerSettings, configure: configure, routes: routes)
+        tls: tls, logFormat: logFormat, authLimits: authLimits, peerSettings: peerSettings, configure: configure, routes: routes,
+        clock: clock)
     do {
         let result = try await body(server)
         await server.stop()

@@ -22,11 +22,16 @@ actor PeerSession {
     nonisolated let loop: EventLoop
     nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
     nonisolated let entityID: EntityID
+    /// Distinguishes this session from every other session and poll of the hub.
+    nonisolated let generation: UInt64
 
     /// Past this many unsent bytes a closing session does not wait to flush its close frame.
     static let closeFlushLimit = 256 << 10
     /// Longest a closing session waits for its last frames to reach the kernel.
     static let closeFlushTimeout = Duration.seconds(2)
+    /// Refusals for rate in a row after which the session is closed (1008): the client is not
+    /// slowing down.
+    static let rateLimitStrikes = 64
 
     private let io: LoopConfinedStream
     private let hub: PeerHub
@@ -36,10 +41,13 @@ actor PeerSession {
     private var frame: [UInt8] = []
     private var closed = false
     private var timerClosing = false
+    private var rateLimitedInARow = 0
+    private var registered = false
 
     init(stream: LoopConfinedStream, entity: AuthenticatedEntity, hub: PeerHub, logger: Logger) {
         self.loop = stream.stream.loop
         self.entityID = entity.entityID
+        self.generation = hub.nextGeneration()
         self.io = stream
         self.hub = hub
         let settings = hub.settings
@@ -74,6 +82,7 @@ actor PeerSession {
             // A timer that is closing the socket must not be cancelled (see HTTPConnection.run).
             if !self.timerClosing { group.cancelAll() }
         }
+        if registered { hub.metrics.sessionClosed(.peers) }
         hub.ended(self, replay: machine.replay)
         if !closed {
             closed = true
@@ -84,12 +93,10 @@ actor PeerSession {
 
     // MARK: Called by other sessions and the hub
 
-    /// Writes an envelope routed from `sender`; false when the session can no longer take it.
-    func deliver(_ bytes: [UInt8], from sender: EntityID, messageID: WireUUID, isAck: Bool) async -> Bool {
+    /// Writes a routed envelope or a server notice; false when the session can no longer take it.
+    func deliver(_ bytes: [UInt8]) async -> Bool {
         guard !closed, machine.phase == .ready else { return false }
-        guard await write(bytes) else { return false }
-        if !isAck { machine.noteForwarded(from: sender, messageID: messageID) }
-        return true
+        return await write(bytes)
     }
 
     /// A newer session of the same entity took over: close 1008 "replaced". Returns the replay
@@ -159,44 +166,81 @@ actor PeerSession {
             guard await write(bytes) else { return }
             await becomeReady()
         case .routeMessage(let recipient, let messageID):
-            let outcome = await hub.route(Array(original), to: recipient, sender: entityID, messageID: messageID, isAck: false)
+            let received = ContinuousClock.now
             let now = hub.now
+            if let refusal = hub.admission.admitMessage(from: entityID, to: recipient, byteCount: original.count, now: now) {
+                await refuse(refusal.code, refusal.message, ref: messageID)
+                return
+            }
+            rateLimitedInARow = 0
             let answer: [UInt8]
-            switch outcome {
-            case .delivered: answer = machine.ack(messageID, status: .delivered, now: now)
-            case .queued: answer = machine.ack(messageID, status: .queued, now: now)
-            case .queueFull: answer = machine.error(.queueFull, "the recipient's queue is full", ref: messageID, now: now)
-            case .unknownRecipient: answer = machine.error(.unknownRecipient, "unknown recipient", ref: messageID, now: now)
+            switch recipient {
+            case .broadcast:
+                _ = await hub.events.broadcast(Array(original), from: entityID)
+                answer = machine.ack(messageID, status: .delivered, now: hub.now)
+                hub.metrics.messageRouted(.broadcast, bytes: original.count, nanoseconds: received.elapsedNanoseconds)
+            case .entity(let recipient):
+                switch await hub.route(Array(original), to: recipient, sender: entityID, messageID: messageID) {
+                case .delivered:
+                    answer = machine.ack(messageID, status: .delivered, now: hub.now)
+                    hub.metrics.messageRouted(.delivered, bytes: original.count, nanoseconds: received.elapsedNanoseconds)
+                case .queued:
+                    answer = machine.ack(messageID, status: .queued, now: hub.now)
+                    hub.metrics.messageRouted(.queued, bytes: original.count, nanoseconds: received.elapsedNanoseconds)
+                case .queueFull:
+                    await refuse(.queueFull, "the recipient's queue is full", ref: messageID)
+                    return
+                case .unknownRecipient:
+                    await refuse(.unknownRecipient, "unknown recipient", ref: messageID)
+                    return
+                }
             }
             _ = await write(answer)
-        case .routeAck(let recipient, let messageID):
+        case .routeAck(let sender, let messageID, let ref):
             // The server never answers an ACK with an ACK; only a refusal is reported.
-            let outcome = await hub.route(Array(original), to: recipient, sender: entityID, messageID: messageID, isAck: true)
-            switch outcome {
-            case .delivered, .queued: break
-            case .queueFull: _ = await write(machine.error(.queueFull, "the recipient's queue is full", ref: messageID, now: hub.now))
-            case .unknownRecipient: _ = await write(machine.error(.unknownRecipient, "unknown recipient", ref: messageID, now: hub.now))
+            let found = await hub.acknowledge(by: entityID, sender: sender, messageID: messageID, ackBytes: Array(original))
+            if !found {
+                await refuse(.malformed, "ack_id names no message held for you from to_entity (never delivered, or acknowledged already)", ref: ref)
             }
         }
+    }
+
+    /// Writes an ERROR that keeps the session open; repeated rate refusals close it (1008).
+    private func refuse(_ code: WireErrorCode, _ message: String, ref: WireUUID?) async {
+        hub.metrics.refused(code)
+        let bytes = machine.error(code, message, ref: ref, now: hub.now)
+        if code == .rateLimited {
+            rateLimitedInARow += 1
+            if rateLimitedInARow >= Self.rateLimitStrikes {
+                logger.info("closing a peer session that keeps exceeding its rate limit")
+                await finish(bytes, code: .policyViolation, reason: "rate limit")
+                return
+            }
+        }
+        _ = await write(bytes)
     }
 
     /// After READY: registers with the hub (closing the session it replaces), then delivers what
     /// was held for the entity.
     private func becomeReady() async {
-        guard let (replaced, held) = hub.register(self) else {
+        guard let registration = hub.register(self) else {
             await goAway()
             return
         }
-        logger.debug("peer session ready", metadata: ["held": "\(held.count)"])
-        if let replaced, replaced !== self {
+        registered = true
+        hub.metrics.sessionOpened(.peers)
+        logger.debug("peer session ready", metadata: ["held": "\(registration.messages.count)"])
+        if let replaced = registration.replaced, replaced !== self {
             let memory = await replaced.replace()
             machine.absorbReplayMemory(memory, now: hub.now)
         }
-        for (index, envelope) in held.enumerated() {
-            guard await deliver(envelope.bytes, from: envelope.sender, messageID: envelope.messageID, isAck: envelope.isAck) else {
-                hub.requeue(Array(held[index...]), for: entityID)
-                return
-            }
+        for (index, notice) in registration.notices.enumerated() where !(await deliver(notice)) {
+            hub.restoreNotices(Array(registration.notices[index...]), for: entityID)
+            return
+        }
+        // Held messages stay held until acknowledged: one this session cannot take waits for the next.
+        for message in registration.messages where !(await deliver(message)) {
+            return
         }
     }
 
@@ -303,5 +347,13 @@ actor PeerSession {
         try? websocket.close(code: .policyViolation, reason: "not reading", into: &frame)
         try? io.stream.sendNow(frame)
         await io.stream.close()
+    }
+}
+
+extension ContinuousClock.Instant {
+    /// Nanoseconds from this instant to now.
+    var elapsedNanoseconds: UInt64 {
+        let (seconds, attoseconds) = (ContinuousClock.now - self).components
+        return UInt64(max(0, seconds)) &* 1_000_000_000 &+ UInt64(max(0, attoseconds / 1_000_000_000))
     }
 }

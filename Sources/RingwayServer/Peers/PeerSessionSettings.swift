@@ -13,16 +13,14 @@ public struct PeerSessionSettings: Sendable, Hashable {
     public var replayWindowSeconds: Int
     /// Message ids remembered per sender for replay detection.
     public var replayMemory: Int
-    /// Messages forwarded to a session whose `received` ACK may still be routed back.
-    public var routedAckMemory: Int
-    /// Messages held per offline recipient; one more is refused with `QUEUE_FULL`.
+    /// Messages held per recipient until it acknowledges them; one more is refused with `QUEUE_FULL`.
     public var queueMax: Int
 
     /// Creates settings; the defaults follow the contract.
     public init(
         protocolVersions: [String] = ["1.2"], helloTimeoutMilliseconds: Int64 = 10_000, heartbeatIntervalSeconds: Int = 30,
         maxMessageBytes: Int = 65_536, replayWindowSeconds: Int = 300, replayMemory: Int = 16_384,
-        routedAckMemory: Int = 4_096, queueMax: Int = 1_000
+        queueMax: Int = 1_000
     ) {
         self.protocolVersions = protocolVersions
         self.helloTimeoutMilliseconds = helloTimeoutMilliseconds
@@ -30,7 +28,6 @@ public struct PeerSessionSettings: Sendable, Hashable {
         self.maxMessageBytes = maxMessageBytes
         self.replayWindowSeconds = replayWindowSeconds
         self.replayMemory = replayMemory
-        self.routedAckMemory = routedAckMemory
         self.queueMax = queueMax
     }
 

@@ -38,9 +38,11 @@ public struct PeerSessionStateMachine: Sendable {
         case ready([UInt8])
         /// Route the received MESSAGE's original bytes to `recipient`; answer the sender with
         /// ``ack(_:status:now:)`` or an ERROR about `messageID`.
-        case routeMessage(recipient: EntityID, messageID: WireUUID)
-        /// Route the received `received` ACK's original bytes to the original sender.
-        case routeAck(recipient: EntityID, messageID: WireUUID)
+        case routeMessage(recipient: Recipient, messageID: WireUUID)
+        /// The entity acknowledged `messageID` from `recipient` (the original sender): if it is
+        /// held for this entity, release it and route the ACK's original bytes to the sender once;
+        /// otherwise answer `ERROR MALFORMED` about `ref` (the ACK's own id).
+        case routeAck(recipient: EntityID, messageID: WireUUID, ref: WireUUID)
     }
 
     /// The authenticated entity of the session.
@@ -61,7 +63,6 @@ public struct PeerSessionStateMachine: Sendable {
     private let tokenExpiresAtMilliseconds: Int64
     private let helloDeadline: Int64
     private var lastActivity: Int64
-    private var forwarded: ForwardedMessages
     private let scanner: EnvelopeScanner
     private let limits: EnvelopeLimits
     private var scratch: [UInt8] = []
@@ -83,7 +84,6 @@ public struct PeerSessionStateMachine: Sendable {
         self.helloDeadline = now &+ settings.helloTimeoutMilliseconds
         self.lastActivity = now
         self.replay = replay ?? ReplayGuard(windowSeconds: Int64(settings.replayWindowSeconds), capacity: settings.replayMemory)
-        self.forwarded = ForwardedMessages(capacity: settings.routedAckMemory)
         self.limits = EnvelopeLimits(maxEnvelopeBytes: settings.maxMessageBytes)
         self.scanner = EnvelopeScanner(limits: limits)
     }
@@ -171,9 +171,8 @@ public struct PeerSessionStateMachine: Sendable {
         case .hello:
             return hello(envelope, now: now)
         case .message:
-            guard case .entity(let recipient)? = header.toEntity else {
-                let message = header.toEntity == nil ? "a MESSAGE needs a to_entity" : "broadcast is not served on this endpoint"
-                return refuse(header.toEntity == nil ? .malformed : .unknownRecipient, message, ref: ref, now: now)
+            guard let recipient = header.toEntity else {
+                return refuse(.malformed, "a MESSAGE needs a to_entity", ref: ref, now: now)
             }
             return .routeMessage(recipient: recipient, messageID: ref)
         case .ack:
@@ -186,10 +185,7 @@ public struct PeerSessionStateMachine: Sendable {
             guard ack.status == .received, case .entity(let sender)? = header.toEntity else {
                 return refuse(.malformed, "a client ACK has status received and names the original sender", ref: ref, now: now)
             }
-            guard forwarded.remove(sender: sender, messageID: ack.ackID) else {
-                return refuse(.malformed, "ack_id names no unacknowledged message delivered to this session", ref: ref, now: now)
-            }
-            return .routeAck(recipient: sender, messageID: ack.ackID)
+            return .routeAck(recipient: sender, messageID: ack.ackID, ref: ref)
         case .heartbeat:
             return .send(serverEnvelope(.heartbeat, payload: JSONObject(), now: now))
         case .bye:
@@ -198,12 +194,6 @@ public struct PeerSessionStateMachine: Sendable {
         case .ready, .error:
             return refuse(.unsupportedType, "\(header.type.rawValue) is sent by the server only", ref: ref, now: now)
         }
-    }
-
-    /// Records that a message from `sender` was forwarded to this session, so that its
-    /// `received` ACK may be routed back once.
-    public mutating func noteForwarded(from sender: EntityID, messageID: WireUUID) {
-        forwarded.insert(sender: sender, messageID: messageID)
     }
 
     /// Takes over the replay memory of the session this one replaced.
