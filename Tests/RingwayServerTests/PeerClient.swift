@@ -175,6 +175,11 @@ actor PeerClient {
         try await transportWrite(frames)
     }
 
+    /// Writes `bytes` as they are (hand-made frames).
+    func sendRaw(_ bytes: [UInt8]) async throws {
+        try await transportWrite(bytes)
+    }
+
     func sendBinary(_ bytes: [UInt8]) async throws {
         var frame: [UInt8] = []
         try websocket.writeBinary(bytes, mask: WebSocketMask(SecureRandom.bytes(count: 4)), into: &frame)
