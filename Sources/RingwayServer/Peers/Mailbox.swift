@@ -99,18 +99,6 @@ struct Mailbox: Sendable {
         return result
     }
 
-    /// Whether a poll at `now` would get something.
-    func hasPollable(now: Int64) -> Bool {
-        if !notices.isEmpty { return true }
-        return messages.contains { message in
-            switch message.handoff {
-            case .none: true
-            case .session: false
-            case .poll(let at): now - at >= Self.pollRedeliveryMilliseconds
-            }
-        }
-    }
-
     /// The earliest time a message returned by a poll becomes pollable again, if any.
     var nextPollRedelivery: Int64? {
         messages.lazy.compactMap { message -> Int64? in

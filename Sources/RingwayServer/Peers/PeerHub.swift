@@ -248,9 +248,7 @@ public final class PeerHub: Sendable {
     func restoreNotices(_ notices: [[UInt8]], for entityID: EntityID) {
         guard !notices.isEmpty else { return }
         withShard(entityID) { state in
-            var mailbox = state.mailboxes[entityID] ?? Mailbox()
-            for notice in notices.reversed() { mailbox.prependNotice(notice) }
-            state.mailboxes[entityID] = mailbox
+            for notice in notices.reversed() { state.mailboxes[entityID, default: Mailbox()].prependNotice(notice) }
         }
     }
 
@@ -268,12 +266,11 @@ public final class PeerHub: Sendable {
         let step: Step = withShard(recipient) { state in
             let session = state.sessions[recipient]
             guard known || session != nil else { return .done(.unknownRecipient) }
-            var mailbox = state.mailboxes[recipient] ?? Mailbox()
             let handoff: Handoff = session.map { .session($0.generation) } ?? .none
-            guard mailbox.accept(bytes, sender: sender, messageID: messageID, now: now, handoff: handoff, capacity: settings.queueMax) else {
-                return .done(.queueFull)
-            }
-            state.mailboxes[recipient] = mailbox
+            // Mutated in place: a copy taken out of the dictionary would copy the whole queue.
+            let accepted = state.mailboxes[recipient, default: Mailbox()].accept(
+                bytes, sender: sender, messageID: messageID, now: now, handoff: handoff, capacity: settings.queueMax)
+            guard accepted else { return .done(.queueFull) }
             if let session { return .deliver(session) }
             state.pollers[recipient]?.signal()
             return .done(.queued)
@@ -307,9 +304,10 @@ public final class PeerHub: Sendable {
     /// senders: no signed ACK exists). Returns how many were held.
     func acknowledge(ids: [WireUUID], by recipient: EntityID) -> Int {
         withShard(recipient) { state in
-            guard var mailbox = state.mailboxes[recipient] else { return 0 }
-            let count = ids.reduce(0) { count, id in count + (mailbox.acknowledge(messageID: id) == nil ? 0 : 1) }
-            state.mailboxes[recipient] = mailbox.isEmpty ? nil : mailbox
+            guard state.mailboxes[recipient] != nil else { return 0 }
+            var count = 0
+            for id in ids where state.mailboxes[recipient]?.acknowledge(messageID: id) != nil { count += 1 }
+            if state.mailboxes[recipient]?.isEmpty == true { state.mailboxes[recipient] = nil }
             return count
         }
     }
@@ -319,11 +317,9 @@ public final class PeerHub: Sendable {
     func notify(_ bytes: [UInt8], to entityID: EntityID, isolation: isolated (any Actor)? = #isolation) async {
         let session: PeerSession? = withShard(entityID) { state in
             if let session = state.sessions[entityID] { return session }
-            var mailbox = state.mailboxes[entityID] ?? Mailbox()
-            if mailbox.addNotice(bytes, capacity: settings.queueMax) {
+            if state.mailboxes[entityID, default: Mailbox()].addNotice(bytes, capacity: settings.queueMax) {
                 metrics.refused(.queueFull)
             }
-            state.mailboxes[entityID] = mailbox
             state.pollers[entityID]?.signal()
             return nil
         }
@@ -383,9 +379,8 @@ public final class PeerHub: Sendable {
             let now = self.now
             let waiter = PollWaiter()
             let taken: [[UInt8]]? = withShard(entityID) { state in
-                var mailbox = state.mailboxes[entityID] ?? Mailbox()
-                let taken = mailbox.takeForPoll(limit: limit, now: now)
-                state.mailboxes[entityID] = mailbox.isEmpty ? nil : mailbox
+                let taken = state.mailboxes[entityID]?.takeForPoll(limit: limit, now: now) ?? []
+                if state.mailboxes[entityID]?.isEmpty == true { state.mailboxes[entityID] = nil }
                 if !taken.isEmpty || now >= deadline || shuttingDown.load(ordering: .sequentiallyConsistent) { return taken }
                 // A newer poll of the same entity takes over; the older one returns empty.
                 state.pollers.updateValue(waiter, forKey: entityID)?.signal()
