@@ -65,6 +65,7 @@ package.dependencies += [
 package.products += [
     .library(name: "RingwayServer", targets: ["RingwayServer"]),
     .executable(name: "ringwayd", targets: ["RingwayDaemon"]),
+    .library(name: "RingwayClient", targets: ["RingwayClient"]),
 ]
 package.targets += [
     // The server: configuration, node identity, TLS material, HTTP/1.1 over the runtime, routes.
@@ -74,6 +75,15 @@ package.targets += [
             "RingwayRuntime", "RingwayHTTP", "RingwayWebSocket", "RingwayTLS", "RingwayCrypto", "RingwayJSON",
             "RingwayEnvelope", .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
+        ],
+        swiftSettings: swift6
+    ),
+    // The client: transports, authentication, sessions with reconnect and HTTP fallback.
+    .target(
+        name: "RingwayClient",
+        dependencies: [
+            "RingwayRuntime", "RingwayHTTP", "RingwayWebSocket", "RingwayTLS", "RingwayCrypto", "RingwayJSON",
+            "RingwayEnvelope", .product(name: "DequeModule", package: "swift-collections"),
         ],
         swiftSettings: swift6
     ),
@@ -90,8 +100,8 @@ package.targets += [
     .testTarget(
         name: "RingwayServerTests",
         dependencies: [
-            "RingwayServer", "RingwayRuntime", "RingwayHTTP", "RingwayWebSocket", "RingwayTLS", "RingwayCrypto", "RingwayJSON",
-            "RingwayEnvelope",
+            "RingwayServer", "RingwayClient", "RingwayRuntime", "RingwayHTTP", "RingwayWebSocket", "RingwayTLS", "RingwayCrypto",
+            "RingwayJSON", "RingwayEnvelope",
             .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: swift6

@@ -1,3 +1,4 @@
+import RingwayClient
 import RingwayCrypto
 import RingwayEnvelope
 import RingwayHTTP
@@ -43,7 +44,7 @@ actor PeerClient {
     nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
     let entity: String
     let key: Ed25519PrivateKey
-    private var transport: TestTransport?
+    private var transport: ClientTransport?
     private var websocket = WebSocketConnection(role: .client)
     private var clock: Int64 = 0
 

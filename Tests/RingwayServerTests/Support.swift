@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RingwayClient
 import RingwayCrypto
 import RingwayHTTP
 import RingwayRuntime
@@ -136,7 +137,7 @@ struct ReceivedResponse: Sendable {
 actor TestClient {
     let loop: EventLoop
     nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
-    private var transport: TestTransport?
+    private var transport: ClientTransport?
     private var parser = HTTPResponseParser()
 
     private init(loop: EventLoop) {
