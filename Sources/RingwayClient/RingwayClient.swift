@@ -729,3 +729,4 @@ extension ClientError {
     /// A refusal the client must not retry.
     static func stop(_ reason: String) -> ClientError { .stopped(reason) }
 }
+

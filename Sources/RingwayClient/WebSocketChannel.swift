@@ -88,6 +88,8 @@ public final class WebSocketChannel: @unchecked Sendable {
                 return
             case .end:
                 guard let head else { throw .protocolViolation("a response without a head") }
+                // A 101 ends its (empty) body, then the parser reports the switch.
+                if head.status.code == 101 { continue }
                 throw ClientResponse(head: head, body: body).error
             case .closed:
                 throw .connectionFailed("the server closed the connection during the upgrade")
@@ -102,7 +104,7 @@ public final class WebSocketChannel: @unchecked Sendable {
     public func sendText(_ bytes: [UInt8], isolation: isolated (any Actor)? = #isolation) async throws(ClientError) {
         outbound.removeAll(keepingCapacity: true)
         do {
-            try websocket.writeText(bytes, mask: WebSocketMask(SecureRandom.bytes(count: 4)), into: &outbound)
+            try websocket.writeText(bytes, mask: Self.freshMask(), into: &outbound)
         } catch {
             throw .closed(code: 1006, reason: "\(error)")
         }
@@ -113,7 +115,7 @@ public final class WebSocketChannel: @unchecked Sendable {
     public func sendPing(isolation: isolated (any Actor)? = #isolation) async throws(ClientError) {
         outbound.removeAll(keepingCapacity: true)
         do {
-            try websocket.writePing([], mask: WebSocketMask(SecureRandom.bytes(count: 4)), into: &outbound)
+            try websocket.writePing([], mask: Self.freshMask(), into: &outbound)
         } catch {
             throw .closed(code: 1006, reason: "\(error)")
         }
@@ -153,7 +155,7 @@ public final class WebSocketChannel: @unchecked Sendable {
         guard !ended else { return }
         ended = true
         outbound.removeAll(keepingCapacity: true)
-        if (try? websocket.close(code: code, reason: reason, into: &outbound)) != nil, !outbound.isEmpty {
+        if (try? websocket.close(code: code, reason: reason, mask: Self.freshMask(), into: &outbound)) != nil, !outbound.isEmpty {
             try? await transport.write(outbound)
         }
         await transport.close()
@@ -165,10 +167,15 @@ public final class WebSocketChannel: @unchecked Sendable {
         await transport.close()
     }
 
+    /// A masking key for one client frame (RFC 6455 §5.3: fresh and unpredictable).
+    private static func freshMask() -> WebSocketMask {
+        WebSocketMask(SecureRandom.bytes(count: 4))
+    }
+
     private func flushAutomaticReplies(isolation: isolated (any Actor)? = #isolation) async {
         guard websocket.hasPendingOutbound else { return }
         outbound.removeAll(keepingCapacity: true)
-        websocket.drainOutbound(into: &outbound)
+        websocket.drainOutbound(into: &outbound, maskingKey: Self.freshMask)
         try? await transport.write(outbound)
     }
 }
