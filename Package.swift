@@ -66,6 +66,7 @@ package.products += [
     .library(name: "RingwayServer", targets: ["RingwayServer"]),
     .executable(name: "ringwayd", targets: ["RingwayDaemon"]),
     .library(name: "RingwayClient", targets: ["RingwayClient"]),
+    .executable(name: "ringway", targets: ["RingwayCLI"]),
 ]
 package.targets += [
     // The server: configuration, node identity, TLS material, HTTP/1.1 over the runtime, routes.
@@ -84,6 +85,15 @@ package.targets += [
         dependencies: [
             "RingwayRuntime", "RingwayHTTP", "RingwayWebSocket", "RingwayTLS", "RingwayCrypto", "RingwayJSON",
             "RingwayEnvelope", .product(name: "DequeModule", package: "swift-collections"),
+        ],
+        swiftSettings: swift6
+    ),
+    // The `ringway` command: keygen, send, listen, peers.
+    .executableTarget(
+        name: "RingwayCLI",
+        dependencies: [
+            "RingwayClient", "RingwayServer", "RingwayRuntime", "RingwayCrypto", "RingwayEnvelope", "RingwayJSON", "RingwayTLS",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: swift6
     ),

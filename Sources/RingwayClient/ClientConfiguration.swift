@@ -151,3 +151,17 @@ public struct DeliveryReport: Sendable, Hashable {
     /// Who said so: the recipient, or the server.
     public var from: EntityID
 }
+
+/// One entry of `GET /peers/discover`.
+public struct DiscoveredPeer: Sendable, Hashable {
+    /// The peer.
+    public var entityID: EntityID
+    /// Its public key.
+    public var publicKey: Ed25519PublicKey
+    /// Whether it is connected or polling now.
+    public var online: Bool
+    /// How it is reachable, when online.
+    public var transport: LinkTransport?
+    /// Unix seconds it was last seen; nil when not seen since the server started.
+    public var lastSeen: Int64?
+}

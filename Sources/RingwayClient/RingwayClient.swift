@@ -132,6 +132,27 @@ public actor RingwayClient {
     /// Messages sent and not yet acknowledged by the server, plus those waiting for the link.
     public var outboxCount: Int { outgoing.count }
 
+    /// `GET /peers/discover`: the peers this entity may reach (authenticating first when needed).
+    public func discover() async throws -> [DiscoveredPeer] {
+        let http = try await HTTPClientConnection.open(endpoint, tls: tlsContext, on: loop)
+        defer { Task(executorPreference: loop) { await http.close() } }
+        let token = try await currentToken(over: http)
+        let response = try await http.request(.get, "/peers/discover", headers: [("Authorization", "Bearer \(token.token)")])
+        guard response.status == 200 else { throw response.error }
+        guard let peers = (try? JSONReader.parse(response.body))?.objectValue?["peers"]?.arrayValue else {
+            throw ClientError.protocolViolation("the discover answer has no peers")
+        }
+        return peers.compactMap { value -> DiscoveredPeer? in
+            guard let object = value.objectValue, let name = object["entity_id"]?.stringValue, let entity = EntityID(name),
+                  let text = object["pubkey"]?.stringValue, let key = try? Ed25519PublicKey(base64URL: text) else { return nil }
+            peerKeys[entity] = key
+            return DiscoveredPeer(
+                entityID: entity, publicKey: key, online: object["online"]?.boolValue ?? false,
+                transport: object["transport"]?.stringValue.flatMap { LinkTransport(rawValue: $0) },
+                lastSeen: object["last_seen"]?.safeIntegerValue)
+        }
+    }
+
     // MARK: The link
 
     private enum Next {
