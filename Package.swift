@@ -117,3 +117,10 @@ package.targets += [
         swiftSettings: swift6
     ),
 ]
+package.targets += [
+    .testTarget(
+        name: "RingwayClientTests",
+        dependencies: ["RingwayClient", "RingwayRuntime"],
+        swiftSettings: swift6
+    ),
+]

@@ -41,7 +41,7 @@ public actor RingwayClient {
     private var capabilities: ServerCapabilities?
     private var serverKey: Ed25519PublicKey?
     private var peerKeys: [EntityID: Ed25519PublicKey] = [:]
-    private var lastDirectoryFetch: ContinuousClock.Instant?
+    private var unknownSenders: [EntityID: ContinuousClock.Instant] = [:]
     private var seen: SeenMessages
     private var scratch: [UInt8] = []
 
@@ -304,7 +304,6 @@ public actor RingwayClient {
     }
 
     private func refreshDirectory(over http: HTTPClientConnection, token: ClientToken) async throws {
-        lastDirectoryFetch = .now
         let response = try await http.request(.get, "/peers/discover", headers: [("Authorization", "Bearer \(token.token)")])
         guard response.status == 200, let peers = (try? JSONReader.parse(response.body))?.objectValue?["peers"]?.arrayValue else { return }
         for peer in peers {
@@ -314,11 +313,18 @@ public actor RingwayClient {
         }
     }
 
-    /// The key of `sender`, fetching the directory again (at most once a second) when unknown.
+    /// The key of `sender`, fetching the directory again when it is unknown (at most once a
+    /// second for the same unknown sender).
     private func key(of sender: EntityID) async -> Ed25519PublicKey? {
         if let key = peerKeys[sender] { return key }
-        if let last = lastDirectoryFetch, ContinuousClock.now - last < .seconds(1) { return nil }
+        if let missed = unknownSenders[sender], ContinuousClock.now - missed < .seconds(1) { return nil }
         guard let token else { return nil }
+        defer {
+            if peerKeys[sender] == nil {
+                if unknownSenders.count >= 1_024 { unknownSenders.removeAll() }
+                unknownSenders[sender] = .now
+            }
+        }
         guard let http = try? await HTTPClientConnection.open(endpoint, tls: tlsContext, on: loop) else { return nil }
         try? await refreshDirectory(over: http, token: token)
         await http.close()

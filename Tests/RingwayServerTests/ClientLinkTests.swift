@@ -149,3 +149,48 @@ struct ClientLinkTests {
     }
 }
 
+
+/// `PeerService`: one surface over links to two daemons.
+@Suite(.timeLimit(.minutes(2)))
+struct PeerServiceTests {
+    @Test func sendsThroughTheLinkWhoseServerKnowsTheEntityAndMergesWhatArrives() async throws {
+        try await withServer { north in
+            try await withServer { south in
+                let links = ClientLinkTests()
+                let bob = try links.client(north, "bob")
+                let carol = try links.client(south, "carol")
+                var bobStates = bob.states.makeAsyncIterator()
+                var carolStates = carol.states.makeAsyncIterator()
+                await bob.start()
+                await carol.start()
+                _ = try await links.until(&bobStates) { $0 == .ready(.websocket) }
+                _ = try await links.until(&carolStates) { $0 == .ready(.websocket) }
+
+                let key = Ed25519PrivateKey()
+                let service = PeerService(loop: north.clientLoop)
+                for (name, server) in [("north", north), ("south", south)] {
+                    try await service.addLink(name, configuration: RingwayClientConfiguration(
+                        server: "ws://\(server.address)", credentials: StaticCredentials(Credentials(entityID: EntityID("alice")!, key: key))))
+                }
+                #expect(try await service.send(to: EntityID("bob")!, payload: ["n": 1]) == .delivered)
+                #expect(try await service.send(to: EntityID("carol")!, payload: ["n": 2]) == .delivered)
+                await #expect(throws: ClientError.self) { try await service.send(to: EntityID("dave")!, payload: [:]) }
+                var bobInbox = bob.messages.makeAsyncIterator()
+                var carolInbox = carol.messages.makeAsyncIterator()
+                #expect(await bobInbox.next()?.envelope.payload["n"] == 1)
+                #expect(await carolInbox.next()?.envelope.payload["n"] == 2)
+                _ = try await carol.send(to: EntityID("alice")!, payload: ["from": "carol"])
+                _ = try await bob.send(to: EntityID("alice")!, payload: ["from": "bob"])
+                var arrived: [String: String] = [:]
+                for await delivery in service.messages {
+                    arrived[delivery.link] = delivery.message.envelope.payload["from"]?.stringValue
+                    if arrived.count == 2 { break }
+                }
+                #expect(arrived == ["north": "bob", "south": "carol"])
+                await service.stop()
+                await bob.stop()
+                await carol.stop()
+            }
+        }
+    }
+}
