@@ -128,13 +128,14 @@ public final class RingwayNode: Sendable {
     public var connectionCount: Int { server.connectionCount }
 
     /// Stops accepting, sends BYE and close 1001 to every peer session (spread over the
-    /// drain period), lets open exchanges finish within the configured grace period, closes the
+    /// drain period), closes every events subscriber with 1001, lets open exchanges finish within the configured grace period, closes the
     /// rest and stops the loops.
     public func shutdown() async {
         logger.info("stopping", metadata: ["connections": "\(server.connectionCount)", "peer_sessions": "\(peers.sessionCount)"])
         await server.beginShutdown()
         // Cut to the grace period: the closes are spread out and still done before it ends.
         await peers.shutdown(spreadOver: min(configuration.shutdownDrainPeriod, configuration.shutdownGracePeriod))
+        await peers.events.shutdown()
         let held = peers.heldCounts
         if !held.isEmpty {
             logger.info("messages still held for offline entities", metadata: ["held": "\(held.values.reduce(0, +))", "entities": "\(held.count)"])
