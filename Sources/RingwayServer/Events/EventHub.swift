@@ -264,6 +264,8 @@ public final class EventHub: Sendable {
 
     /// Signs `event` once and fans it out to the subscribers allowed to reach its entity.
     func publish(_ event: ServerEvent) async {
+        // Nobody to tell: spare the signature.
+        guard subscriberCount > 0 else { return }
         let admission = self.admission
         let entity = event.entity
         let frame = Self.textFrame(serverEventEnvelope(event))

@@ -31,9 +31,9 @@ actor EventSubscriber {
     private let slot: SubscriptionSlot
     private var websocket: WebSocketConnection
     private let logger: Logger
-    private let heartbeatMilliseconds: Int64
-    private var lastActivity: Int64
-    private var nextPing: Int64
+    private let heartbeat: Duration
+    private var lastActivity: ContinuousClock.Instant
+    private var nextPing: ContinuousClock.Instant
     private var frame: [UInt8] = []
     private var scratch: [UInt8] = []
     /// No more data frames are written.
@@ -54,17 +54,17 @@ actor EventSubscriber {
         self.websocket = WebSocketConnection(role: .server, configuration: WebSocketConfiguration(
             maxFrameSize: settings.maxMessageBytes, maxMessageSize: settings.maxMessageBytes,
             maxBufferedBytes: 2 * (settings.maxMessageBytes + 16) + 2 * oneRead))
-        self.heartbeatMilliseconds = Int64(max(1, settings.heartbeatIntervalSeconds)) * 1_000
-        let now = Int64(hub.clock.unixMilliseconds())
+        self.heartbeat = .seconds(max(1, settings.heartbeatIntervalSeconds))
+        let now = ContinuousClock.now
         self.lastActivity = now
-        self.nextPing = now + heartbeatMilliseconds
+        self.nextPing = now + heartbeat
         var logger = logger
         logger[metadataKey: "entity_id"] = "\(entity.rawValue)"
         self.logger = logger
     }
 
-    private var now: Int64 { Int64(hub.clock.unixMilliseconds()) }
-    private var silenceLimit: Int64 { 3 * heartbeatMilliseconds }
+    /// Silence after which the subscriber is closed: three heartbeat intervals.
+    private var silenceLimit: Duration { heartbeat * 3 }
 
     /// Serves the subscription until it ends.
     func run() async {
@@ -130,7 +130,7 @@ actor EventSubscriber {
                 buffer.removeAll(keepingCapacity: true)
                 let count = try await io.stream.read(into: &buffer)
                 if closing { return }
-                lastActivity = max(lastActivity, now)
+                lastActivity = ContinuousClock.now
                 if count == 0 { websocket.feedEOF() } else { websocket.feed(buffer) }
                 await processEvents()
             }
@@ -165,7 +165,8 @@ actor EventSubscriber {
     /// Pings every heartbeat interval; closes 1008 after three intervals of silence.
     private func timers() async {
         while !closing {
-            let now = self.now
+            // Monotonic time: a wall-clock step must not close or keep a subscriber.
+            let now = ContinuousClock.now
             if now >= lastActivity + silenceLimit {
                 timerClosing = true
                 logger.debug("event subscriber timed out")
@@ -173,14 +174,15 @@ actor EventSubscriber {
                 return
             }
             if now >= nextPing {
-                nextPing = now + heartbeatMilliseconds
+                nextPing = now + heartbeat
                 frame.removeAll(keepingCapacity: true)
                 try? websocket.writePing([], into: &frame)
                 await send(frame)
             }
             let deadline = min(nextPing, lastActivity + silenceLimit)
             do {
-                try await loop.sleep(for: .milliseconds(min(max(deadline - now, 10), 1_000)))
+                // One wakeup per interval at most: idle subscribers cost no timer traffic.
+                try await loop.sleep(for: max(deadline - now, .milliseconds(10)))
             } catch {
                 return
             }
