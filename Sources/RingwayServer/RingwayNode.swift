@@ -128,8 +128,8 @@ public final class RingwayNode: Sendable {
     public var connectionCount: Int { server.connectionCount }
 
     /// Stops accepting, sends BYE and close 1001 to every peer session (spread over the
-    /// drain period), closes every events subscriber with 1001, lets open exchanges finish within the configured grace period, closes the
-    /// rest and stops the loops.
+    /// drain period) and close 1001 to every events subscriber, lets open exchanges finish
+    /// within the configured grace period, closes the rest and stops the loops.
     public func shutdown() async {
         logger.info("stopping", metadata: ["connections": "\(server.connectionCount)", "peer_sessions": "\(peers.sessionCount)"])
         await server.beginShutdown()
