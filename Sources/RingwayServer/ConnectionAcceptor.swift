@@ -54,6 +54,7 @@ actor ConnectionAcceptor {
                         return
                     }
                     let connection = HTTPConnection(id: self.server.nextConnectionID(), socket: socket, tls: tls, server: self.server)
+                    self.server.metrics.connectionOpened()
                     await self.register(connection)
                     await connection.run()
                     await self.finished(connection.id)
@@ -99,6 +100,7 @@ actor ConnectionAcceptor {
     private func finished(_ id: UInt64) {
         connections.removeValue(forKey: id)
         server.openConnections.wrappingSubtract(1, ordering: .relaxed)
+        server.metrics.connectionClosed()
     }
 
     /// Closes the listener: no new connection is accepted.

@@ -11,11 +11,13 @@ public enum DaemonRoutes {
     public static let peersPath = "/ws/v1/peers"
     /// The event stream path of the contract.
     public static let eventsPath = "/ws/v1/events"
+    /// The Prometheus exposition path (no token, like `/healthz`: bind to loopback or firewall it).
+    public static let metricsPath = "/metrics"
 
-    /// `GET /healthz`, `GET /peers/capabilities`, `GET /.well-known/jwks.json`,
-    /// `GET /auth/token` and `POST /auth/verify` over `auth`, and the `/ws/v1/peers` sessions
-    /// over `peers` (a hub with the configuration's settings when nil), and the HTTP fallback
-    /// and discovery over the same hub.
+    /// `GET /healthz`, `GET /metrics`, `GET /peers/capabilities`, `GET /.well-known/jwks.json`,
+    /// `GET /auth/token` and `POST /auth/verify` over `auth`; the `/ws/v1/peers` sessions, the
+    /// `/ws/v1/events` subscribers, the HTTP fallback and discovery over `peers` (a hub with the
+    /// configuration's settings when nil).
     public static func router(
         configuration: ServerConfiguration, identity: NodeIdentity, auth: AuthService, peers: PeerHub? = nil
     ) -> Router {
@@ -33,8 +35,20 @@ public enum DaemonRoutes {
         AuthRoutes.add(to: &router, auth: auth)
         let hub = peers ?? PeerHub(configuration: configuration, identity: identity, auth: auth)
         router.addUpgrade(peersPath, PeerUpgrader(hub: hub))
+        router.addUpgrade(eventsPath, EventsUpgrader(hub: hub))
+        router.add(.get, metricsPath, maxBodyBytes: 0) { _, _ in metricsResponse(hub) }
         MessageRoutes.add(to: &router, hub: hub)
         return router
+    }
+
+    /// `GET /metrics`: the Prometheus text exposition of the hub's metrics.
+    static func metricsResponse(_ hub: PeerHub) -> HTTPResponse {
+        let held = hub.heldCounts.values.reduce(0, +)
+        let body = hub.metrics.exposition(heldMessages: held, peerSessions: hub.sessionCount)
+        var response = HTTPResponse(status: .ok, body: body)
+        response.headers.add(name: "Content-Type", value: PrometheusWriter.contentType)
+        response.headers.add(name: "Cache-Control", value: "no-store")
+        return response
     }
 
     /// The body of `GET /peers/capabilities` (contract: Discovery and capabilities).

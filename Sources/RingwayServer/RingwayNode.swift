@@ -142,14 +142,15 @@ public final class RingwayNode: Sendable {
     public var connectionCount: Int { server.connectionCount }
 
     /// Stops accepting, sends BYE and close 1001 to every peer session (spread over the
-    /// drain period), lets open exchanges finish within the configured grace period, closes the
-    /// rest and stops the loops.
+    /// drain period) and close 1001 to every events subscriber, lets open exchanges finish
+    /// within the configured grace period, closes the rest and stops the loops.
     public func shutdown() async {
         logger.info("stopping", metadata: ["connections": "\(server.connectionCount)", "peer_sessions": "\(peers.sessionCount)"])
         await server.beginShutdown()
         sweeper.cancel()
         // Cut to the grace period: the closes are spread out and still done before it ends.
         await peers.shutdown(spreadOver: min(configuration.shutdownDrainPeriod, configuration.shutdownGracePeriod))
+        await peers.events.shutdown()
         let held = peers.heldCounts
         if !held.isEmpty {
             // Held in memory only: they are lost with the process (their senders got `queued`).

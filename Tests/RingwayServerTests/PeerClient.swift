@@ -47,6 +47,8 @@ actor PeerClient {
     private var transport: ClientTransport?
     private var websocket = WebSocketConnection(role: .client)
     private var clock: Int64 = 0
+    /// Pings received from the server so far (never answered: this client does not pong).
+    private(set) var pingsReceived = 0
 
     private init(loop: EventLoop, entity: String, key: Ed25519PrivateKey) {
         self.loop = loop
@@ -106,6 +108,20 @@ actor PeerClient {
         let peer = try #require(client)
         let ready = try await peer.hello()
         return (peer, ready)
+    }
+
+    /// Authenticates (unless given `token`) and subscribes to `/ws/v1/events`; returns once the
+    /// server has registered the subscriber (it answered a ping).
+    static func subscribe(
+        _ server: TestServer, entity: String, key: Ed25519PrivateKey = Ed25519PrivateKey(), token: String? = nil
+    ) async throws -> PeerClient {
+        var bearer = token ?? ""
+        if token == nil { bearer = try await authenticate(server, entity: entity, key: key) }
+        let (response, client) = try await upgrade(server, target: "/ws/v1/events?entity_id=\(entity)&token=\(bearer)", entity: entity, key: key)
+        #expect(response.status == 101)
+        let subscriber = try #require(client)
+        #expect(try await subscriber.ping([7]) == [7])
+        return subscriber
     }
 
     private func handshake(target: String, headers: [(String, String)]) async throws -> ReceivedResponse {
@@ -195,6 +211,7 @@ actor PeerClient {
         while true {
             switch websocket.next() {
             case .pong(let bytes): return Array(bytes)
+            case .ping: pingsReceived += 1
             case .needMoreData:
                 var bytes: [UInt8] = []
                 if try await transportRead(into: &bytes) == 0 { websocket.feedEOF() } else { websocket.feed(bytes) }
@@ -213,7 +230,8 @@ actor PeerClient {
             case .close(let code, let reason): return .close(code.rawValue, reason)
             case .protocolError(let code): return .close(code.rawValue, "protocol error")
             case .finished: return .close(1006, "")
-            case .ping, .pong: continue
+            case .ping: pingsReceived += 1
+            case .pong: continue
             case .needMoreData:
                 var bytes: [UInt8] = []
                 let count: Int

@@ -92,6 +92,7 @@ final class TestServer: Sendable {
     func stop() async {
         await server.beginShutdown()
         await peers.shutdown()
+        await peers.events.shutdown()
         await server.shutdown(gracePeriod: .seconds(5))
         await group.shutdown()
         await clientGroup.shutdown()
