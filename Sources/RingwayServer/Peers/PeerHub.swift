@@ -359,6 +359,7 @@ public final class PeerHub: Sendable {
         let start = self.now
         let deadline = start + wait.milliseconds
         var cameOnline = false
+        var startedHTTP = false
         defer {
             let end = self.now
             withShard(entityID) { state in
@@ -369,11 +370,13 @@ public final class PeerHub: Sendable {
         }
         withShard(entityID) { state in
             var presence = state.presence[entityID] ?? Presence(lastSeen: start / 1_000)
-            cameOnline = state.sessions[entityID] == nil && !Self.isOnHTTP(presence, now: start)
+            startedHTTP = !Self.isOnHTTP(presence, now: start)
+            cameOnline = startedHTTP && state.sessions[entityID] == nil
             presence.openPolls += 1
             presence.lastSeen = start / 1_000
             state.presence[entityID] = presence
         }
+        if startedHTTP { metrics.sessionOpened(.http) }
         if cameOnline { events.peerOnline(entityID, transport: PeerTransport.http.rawValue) }
         while true {
             let now = self.now
@@ -455,6 +458,7 @@ public final class PeerHub: Sendable {
                 for (entity, presence) in state.presence where presence.httpUntil != 0 && presence.openPolls == 0
                     && now >= presence.httpUntil {
                     state.presence[entity]?.httpUntil = 0
+                    metrics.sessionClosed(.http)
                     if state.sessions[entity] == nil { lapsed.append(entity) }
                 }
                 // Bounded: offline entities' records go first, oldest seen first.
