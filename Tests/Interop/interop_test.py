@@ -435,6 +435,19 @@ def http_fallback_part(daemon, a, b, session_a):
 
 # --- the run ---------------------------------------------------------------------------------
 
+def readme_walkthrough_in_step():
+    """Every line of README.md's walkthrough block is a line of scripts/auth-walkthrough.sh."""
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    marker = "<!-- the same commands as scripts/auth-walkthrough.sh"
+    check(marker in readme, "README.md has no walkthrough block marked for scripts/auth-walkthrough.sh")
+    block = readme.split(marker, 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    script = {line.strip() for line in (REPOSITORY / "scripts/auth-walkthrough.sh").read_text(encoding="utf-8").splitlines()}
+    # The README sets URL and ENTITY by hand; the script takes them as arguments.
+    missing = [line for line in block.splitlines()
+               if line.strip() and not line.startswith(("URL=", "ENTITY=")) and line.strip() not in script]
+    check(not missing, "README walkthrough lines missing from scripts/auth-walkthrough.sh:\n  " + "\n  ".join(missing))
+
+
 def walkthrough(url, entity_id, skip_discover, cacert=None):
     env = dict(os.environ)
     env.pop("CACERT", None)
@@ -484,6 +497,7 @@ def run(binary, skip_http):
             server = (server_entity, nacl.signing.VerifyKey(unb64url(jwk["x"])))
 
             step("README walkthrough up to the token (curl + openssl)")
+            readme_walkthrough_in_step()
             for line in walkthrough(daemon.url, "walkthrough", skip_discover=True).splitlines():
                 if "expires at" in line:
                     step(line)
