@@ -450,8 +450,9 @@ def readme_walkthrough_in_step():
 
 def walkthrough(url, entity_id, skip_discover, cacert=None):
     env = dict(os.environ)
-    env.pop("CACERT", None)
-    env.pop("SKIP_DISCOVER", None)
+    for name in ("CACERT", "SKIP_DISCOVER", "http_proxy", "https_proxy", "all_proxy",
+                 "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):  # loopback requests go direct
+        env.pop(name, None)
     if cacert:
         env["CACERT"] = cacert
     if skip_discover:
