@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages Ringway needs to build and test. As root it runs apt-get;
-# otherwise it prints the exact command to run and fails if anything is missing.
+# otherwise it prints the exact command to run and fails if anything is missing. python3-venv is
+# for the interop test's virtual environment (scripts/interop.sh), openssl and curl for the
+# auth walkthrough.
 set -euo pipefail
-packages=(liburing-dev libsodium-dev libssl-dev pkg-config strace curl)
+packages=(liburing-dev libsodium-dev libssl-dev pkg-config strace curl openssl python3 python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

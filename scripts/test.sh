@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: build (no warnings allowed in our code), unit and integration tests, the
+# interop test (ringwayd driven from Python's websockets and pynacl, scripts/interop.sh), the
 # runtime and server tests again under ThreadSanitizer,
 # the multi-process runtime checks (idle memory, syscall profile) and a short fuzz run.
 #   FUZZ_SECONDS (default 20 per target) shortens or lengthens the fuzz run; 0 skips it.
@@ -20,6 +21,9 @@ grep -q "Build complete" "$log" || { tail -50 "$log"; exit 1; }
 
 echo "== tests"
 swift test --skip-build
+
+echo "== interop"
+scripts/interop.sh
 
 if [ "${TSAN:-1}" != 0 ]; then
   echo "== runtime and server tests under ThreadSanitizer"

@@ -53,6 +53,15 @@ struct ConfigurationTests {
         }
     }
 
+    @Test func readmeNamesEveryEnvironmentVariable() throws {
+        let readme = try String(contentsOfFile: Self.repositoryRoot + "/README.md", encoding: .utf8)
+        for key in ServerConfiguration.settingKeys {
+            let variable = "RINGWAY_\(key.uppercased())"
+            let listed = readme.contains("`\(variable)`")  // not in the #expect: it would print the README
+            #expect(listed, "\(variable) is not listed in README.md")
+        }
+    }
+
     @Test func fileOverridesDefaultsAndEnvironmentOverridesTheFile() throws {
         let file = try write("""
             {"listen": "127.0.0.1:9000", "entity_id": "from-file", "tls": false, "loops": 3, "idle_timeout_s": 2.5}
