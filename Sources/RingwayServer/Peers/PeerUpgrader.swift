@@ -8,7 +8,9 @@ import RingwayWebSocket
 /// a request that is not a valid WebSocket handshake gets 400 `MALFORMED` (426 with
 /// `Sec-WebSocket-Version: 13` for another WebSocket version); a missing or invalid `entity_id`,
 /// 400 `MALFORMED`; a missing, invalid or expired token, or one issued to another entity, 401
-/// `AUTH_FAILED` or `TOKEN_EXPIRED`. The token is never logged (the access log has the path only).
+/// `AUTH_FAILED` or `TOKEN_EXPIRED`; an entity not on the allow-list (a token issued before the
+/// list changed), 403 `FORBIDDEN`. Before all of these, an address over its handshake rate gets
+/// 429 `RATE_LIMITED` with `Retry-After`. The token is never logged (the access log has the path only).
 public struct PeerUpgrader: HTTPUpgrader {
     /// The sessions' hub.
     public let hub: PeerHub
@@ -19,6 +21,9 @@ public struct PeerUpgrader: HTTPUpgrader {
     }
 
     public func upgrade(_ request: HTTPRequest, context: RequestContext) async -> UpgradeDecision {
+        if let refusal = hub.admission.admitHandshake(from: context.remoteAddress, now: hub.now) {
+            return .refuse(refusal.response)
+        }
         let handshake: WebSocketUpgradeRequest
         do {
             handshake = try WebSocketServerHandshake.validate(request.head)
@@ -45,6 +50,9 @@ public struct PeerUpgrader: HTTPUpgrader {
         }
         guard entity.entityID == entityID else {
             return .refuse(.error(.authFailed, message: "the token was not issued to this entity"))
+        }
+        guard hub.admission.mayConnect(entityID) else {
+            return .refuse(.error(.forbidden, message: "this entity is not on the allow-list"))
         }
         let head = ResponseHead(status: .switchingProtocols, headers: [
             "Upgrade": "websocket",
