@@ -159,6 +159,10 @@ actor PeerSession {
             guard await write(bytes) else { return }
             await becomeReady()
         case .routeMessage(let recipient, let messageID):
+            if let refusal = hub.admission.admitMessage(from: entityID, to: .entity(recipient), byteCount: original.count, now: hub.now) {
+                _ = await write(machine.error(refusal.code, refusal.message, ref: messageID, now: hub.now))
+                return
+            }
             let outcome = await hub.route(Array(original), to: recipient, sender: entityID, messageID: messageID, isAck: false)
             let now = hub.now
             let answer: [UInt8]
