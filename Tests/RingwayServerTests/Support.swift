@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RingwayCrypto
 import RingwayHTTP
 import RingwayRuntime
 import RingwayServer
@@ -48,6 +49,7 @@ final class TestServer: Sendable {
         logFormat: LogFormat = .text,
         authLimits: AuthLimits = AuthLimits(),
         peerSettings: PeerSessionSettings? = nil,
+        clock: any UnixClock = SystemUnixClock(),
         configure: (inout ServerConfiguration) -> Void = { _ in },
         routes: (inout Router) -> Void = { _ in }
     ) async throws -> TestServer {
@@ -60,7 +62,8 @@ final class TestServer: Sendable {
         let log = LogOutput.memory()
         let logger = RingwayLogHandler.logger(level: .trace, format: logFormat, output: log)
         let node = try await RingwayNode.start(
-            configuration: configuration, logger: logger, authLimits: authLimits, peerSettings: peerSettings, routes: routes)
+            configuration: configuration, logger: logger, clock: clock, authLimits: authLimits, peerSettings: peerSettings,
+            routes: routes)
         let clientGroup = try EventLoopGroup(loopCount: 1)
         return TestServer(node: node, clientGroup: clientGroup, log: log)
     }
@@ -87,11 +90,13 @@ func withServer<T>(
     authLimits: AuthLimits = AuthLimits(),
     configure: (inout ServerConfiguration) -> Void = { _ in },
     peerSettings: PeerSessionSettings? = nil,
+    clock: any UnixClock = SystemUnixClock(),
     routes: (inout Router) -> Void = { _ in },
     _ body: (TestServer) async throws -> T
 ) async throws -> T {
     let server = try await TestServer.start(
-        tls: tls, logFormat: logFormat, authLimits: authLimits, peerSettings: peerSettings, configure: configure, routes: routes)
+        tls: tls, logFormat: logFormat, authLimits: authLimits, peerSettings: peerSettings, clock: clock, configure: configure,
+        routes: routes)
     do {
         let result = try await body(server)
         await server.stop()

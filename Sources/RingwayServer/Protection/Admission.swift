@@ -221,6 +221,11 @@ public final class Admission: Sendable {
         }
     }
 
+    /// Entities whose buckets are kept now.
+    public var trackedEntityCount: Int {
+        senders.reduce(0) { total, shard in total + shard.table.withLock { $0.entries.count } }
+    }
+
     // MARK: Addresses
 
     /// A new connection from `address`: nil admits it and counts it until
