@@ -38,6 +38,15 @@ let package = Package(
             plugins: plugins
         ),
         .executableTarget(
+            name: "ServerBenchmarks",
+            dependencies: [
+                benchmark, ringway("RingwayServer"), ringway("RingwayCrypto"), ringway("RingwayEnvelope"), ringway("RingwayJSON"),
+            ],
+            path: "Benchmarks/ServerBenchmarks",
+            swiftSettings: swift6,
+            plugins: plugins
+        ),
+        .executableTarget(
             name: "WireTLSBenchmarks",
             dependencies: [benchmark, ringway("RingwayTLS")],
             path: "Benchmarks/WireTLSBenchmarks",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: build (no warnings allowed in our code), unit and integration tests, the
 # interop test (ringwayd driven from Python's websockets and pynacl, scripts/interop.sh), the
-# runtime and server tests again under ThreadSanitizer,
+# runtime, server and client tests again under ThreadSanitizer,
 # the multi-process runtime checks (idle memory, syscall profile) and a short fuzz run.
 #   FUZZ_SECONDS (default 20 per target) shortens or lengthens the fuzz run; 0 skips it.
 #   TSAN=0 skips the ThreadSanitizer run of the runtime and server tests.
@@ -26,13 +26,13 @@ echo "== interop"
 scripts/interop.sh
 
 if [ "${TSAN:-1}" != 0 ]; then
-  echo "== runtime and server tests under ThreadSanitizer"
+  echo "== runtime, server and client tests under ThreadSanitizer"
   swift build --build-tests --sanitize=thread --scratch-path .build-tsan 2>&1 | grep -E "error|Build complete" || true
   tsan_log=$(mktemp)
   status=0
   # One test at a time: under the sanitizer, parallel tests starve each other on 2 cores.
   swift test --skip-build --sanitize=thread --scratch-path .build-tsan --no-parallel \
-    --filter "RingwayRuntimeTests|RingwayServerTests" > "$tsan_log" 2>&1 || status=$?
+    --filter "RingwayRuntimeTests|RingwayServerTests|RingwayClientTests" > "$tsan_log" 2>&1 || status=$?
   grep -E "Test run with" "$tsan_log" || true
   if [ "$status" -ne 0 ] || grep -q "WARNING: ThreadSanitizer" "$tsan_log"; then
     grep -E -A20 "WARNING: ThreadSanitizer|✘" "$tsan_log" | head -80

@@ -9,7 +9,8 @@ public enum AuthRoutes {
 
     /// Adds the authentication routes to `router`.
     public static func add(to router: inout Router, auth: AuthService) {
-        router.add(.get, tokenPath, maxBodyBytes: 0) { request, _ in
+        router.add(.get, tokenPath, maxBodyBytes: 0) { request, context in
+            try checkRate(auth, context)
             let parameters: QueryParameters
             do {
                 parameters = try request.head.queryParameters()
@@ -30,6 +31,7 @@ public enum AuthRoutes {
         }
 
         router.add(.post, verifyPath, maxBodyBytes: auth.limits.maxVerifyBodyBytes) { request, context in
+            try checkRate(auth, context)
             do throws(AuthFailure) {
                 let issued = try auth.verify(body: request.body, now: auth.clock.unixSeconds())
                 // The token itself is a credential: log who got one, never the token.
@@ -50,6 +52,14 @@ public enum AuthRoutes {
                 context.logger.info("authentication refused", metadata: ["code": "\(error.code.rawValue)"])
                 throw HTTPResponseError(error.response)
             }
+        }
+    }
+
+    /// The handshake rate of the client's address: `429 RATE_LIMITED` with `Retry-After`.
+    private static func checkRate(_ auth: AuthService, _ context: RequestContext) throws(HTTPResponseError) {
+        let now = Int64(auth.clock.unixMilliseconds())
+        if let refusal = auth.admission.admitHandshake(from: context.remoteAddress, now: now) {
+            throw HTTPResponseError(refusal.response)
         }
     }
 }

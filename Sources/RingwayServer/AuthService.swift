@@ -2,7 +2,7 @@ import RingwayCrypto
 import RingwayEnvelope
 import RingwayHTTP
 import RingwayJSON
-import Synchronization
+import RingwayRuntime
 
 /// An entity whose bearer token checked out.
 public struct AuthenticatedEntity: Sendable, Hashable {
@@ -47,14 +47,16 @@ public final class AuthService: Sendable {
     public let limits: AuthLimits
     /// Where first-use pins are persisted; nil with a keys file.
     public let pinnedKeysPath: String?
+    /// The allow-list (entities not on it are refused with `FORBIDDEN`) and the handshake rate.
+    public let admission: Admission
     private let signer: JWTSigner
     private let verifier: JWTVerifier
-    private let state: Mutex<AuthState>
+    private let state: Locked<AuthState>
 
     /// Creates a service over `state`; first-use pins are written to `pinnedKeysPath`.
     public init(
         identity: Ed25519PrivateKey, issuer: String, tokenTTLSeconds: Int, state: AuthState,
-        pinnedKeysPath: String?, clock: any UnixClock = SystemUnixClock()
+        pinnedKeysPath: String?, clock: any UnixClock = SystemUnixClock(), admission: Admission = Admission()
     ) {
         precondition(state.pinning == .keysFile || pinnedKeysPath != nil, "first-use pins need a file")
         self.clock = clock
@@ -64,7 +66,8 @@ public final class AuthService: Sendable {
         self.pinnedKeysPath = state.pinning == .firstUse ? pinnedKeysPath : nil
         self.signer = JWTSigner(key: identity)
         self.verifier = JWTVerifier(publicKey: identity.publicKey, expectedIssuer: issuer)
-        self.state = Mutex(state)
+        self.state = Locked(state)
+        self.admission = admission
     }
 
     /// The service for `configuration`: keys from `keys_file` when set, else the first-use pins
@@ -72,7 +75,7 @@ public final class AuthService: Sendable {
     /// - Throws: ``StartupError`` naming the file that cannot be read or is invalid.
     public static func load(
         configuration: ServerConfiguration, identity: NodeIdentity, limits: AuthLimits = AuthLimits(),
-        clock: any UnixClock = SystemUnixClock()
+        clock: any UnixClock = SystemUnixClock(), admission: Admission = Admission()
     ) throws(StartupError) -> AuthService {
         let pinnedPath = configuration.dataDirectory + "/" + pinnedKeysFileName
         let state: AuthState
@@ -85,7 +88,7 @@ public final class AuthService: Sendable {
         }
         return AuthService(identity: identity.privateKey, issuer: configuration.entityID,
                            tokenTTLSeconds: configuration.tokenTTLSeconds, state: state,
-                           pinnedKeysPath: pinnedPath, clock: clock)
+                           pinnedKeysPath: pinnedPath, clock: clock, admission: admission)
     }
 
     private static func readKeys(_ path: String, limits: AuthLimits, what: String) throws(StartupError) -> [String: Ed25519PublicKey] {
@@ -122,6 +125,7 @@ public final class AuthService: Sendable {
         guard let key = try? Ed25519PublicKey(base64URL: publicKey) else {
             throw .malformed("pubkey must be a 32-byte Ed25519 public key in base64url")
         }
+        guard admission.mayConnect(id) else { throw Self.notAllowed }
         let nonce = Base64URL.encode(SecureRandom.bytes(count: 32))
         return try state.withLock { state throws(AuthFailure) in
             try state.issueChallenge(entityID: id, publicKey: key, nonce: nonce, now: now)
@@ -165,6 +169,11 @@ public final class AuthService: Sendable {
 
     /// Checks a signed challenge and issues a token; see ``verify(body:now:)``.
     public func verify(entityID: String, nonce: String, signature: String, now: Int64) throws(AuthFailure) -> IssuedToken {
+        if let id = EntityID(entityID), !admission.mayConnect(id) {
+            // The nonce is used up whatever the outcome, this one included.
+            state.withLock { _ = $0.consume(nonce: nonce) }
+            throw Self.notAllowed
+        }
         let verified = try state.withLock { state throws(AuthFailure) -> AuthState.Verified in
             let verified = try state.verify(entityID: entityID, nonce: nonce, signature: signature, now: now)
             if verified.needsPin, let path = pinnedKeysPath {
@@ -188,6 +197,8 @@ public final class AuthService: Sendable {
         return IssuedToken(token: signer.sign(claims), expiresAt: claims.expiresAt, claims: claims,
                            pinnedNow: verified.needsPin)
     }
+
+    private static let notAllowed = AuthFailure(.forbidden, "this entity is not on the allow-list")
 
     /// The body of a verify response.
     public static func encode(_ token: IssuedToken) -> [UInt8] {

@@ -11,9 +11,10 @@ import RingwayWebSocket
 /// 3. the handshake rate of the client's address, else 429 `RATE_LIMITED` with `Retry-After`
 ///    (checked before the token, whose verification is the expensive step);
 /// 4. a valid token (query `token` or `Authorization: Bearer`) issued to that entity, else 401
-///    `AUTH_FAILED` or `TOKEN_EXPIRED`.
+///    `AUTH_FAILED` or `TOKEN_EXPIRED`;
+/// 5. an entity the allow-list lets connect (a token may predate the list), else 403 `FORBIDDEN`.
 ///
-/// What each endpoint allows (403 `FORBIDDEN`) is its own check, made after these. Tokens are
+/// What else an endpoint allows (403 `FORBIDDEN`) is its own check, made after these. Tokens are
 /// never logged: the access log has the path only.
 enum AuthenticatedUpgrade {
     /// The result of ``check(_:context:hub:)``.
@@ -57,6 +58,11 @@ enum AuthenticatedUpgrade {
         }
         guard entity.entityID == entityID else {
             return refuse(.error(.authFailed, message: "the token was not issued to this entity"), code: .authFailed, metrics: hub.metrics)
+        }
+        // A token issued before the allow-list dropped its entity.
+        guard hub.admission.mayConnect(entityID) else {
+            let refusal = AdmissionRefusal(code: .forbidden, message: "this entity is not on the allow-list")
+            return .refused(Self.refusal(refusal, metrics: hub.metrics))
         }
         return .passed(handshake, entity)
     }

@@ -1,4 +1,5 @@
 import Logging
+import RingwayHTTP
 import RingwayRuntime
 import RingwayTLS
 
@@ -16,6 +17,7 @@ actor ConnectionAcceptor {
     private var connections: [UInt64: HTTPConnection] = [:]
     private var stopping = false
     private var refused = 0
+    private var refusedPerAddress = 0
 
     init(loop: EventLoop, serving: [EventLoop], server: ServerContext) {
         self.loop = loop
@@ -49,7 +51,15 @@ actor ConnectionAcceptor {
                 group.addTask(executorPreference: target) {
                     // The socket is made on the loop that serves it: all its I/O stays there.
                     let socket = TCPSocket(adopting: descriptor, on: target)
-                    guard case .admitted(let tls) = await self.admit() else {
+                    let address = socket.remoteAddress
+                    let tls: TLSConnection?
+                    switch await self.admit(from: address) {
+                    case .admitted(let admitted):
+                        tls = admitted
+                    case .refused(let refusal):
+                        // Over TLS the answer would need a whole handshake, the very work the
+                        // limits protect against: such a connection is closed without one.
+                        if let refusal, self.server.tls == nil { await Self.answer(refusal, on: socket) }
                         await socket.close()
                         return
                     }
@@ -57,39 +67,65 @@ actor ConnectionAcceptor {
                     self.server.metrics.connectionOpened()
                     await self.register(connection)
                     await connection.run()
-                    await self.finished(connection.id)
+                    await self.finished(connection.id, address: address)
                 }
             }
         }
     }
 
-    /// Whether a new connection may be served (under the connection limit), with its TLS state.
-    enum Admission {
-        case refused
+    /// Whether a new connection may be served (under the connection limits), with its TLS state.
+    enum AdmitDecision {
+        /// Refused with this answer (nil: closed without one).
+        case refused(AdmissionRefusal?)
         case admitted(TLSConnection?)
     }
 
-    /// Counts a new connection in, or refuses it when the server is full.
-    private func admit() -> sending Admission {
+    /// Counts a new connection in, or refuses it when the server or its address has too many.
+    private func admit(from address: SocketAddress?) -> sending AdmitDecision {
         let limit = server.maxConnections
         let open = server.openConnections.wrappingAdd(1, ordering: .relaxed).newValue
         if limit > 0, open > limit {
             server.openConnections.wrappingSubtract(1, ordering: .relaxed)
             refused += 1
             if refused == 1 || refused % 1000 == 0 {
-                server.logger.warning("connection limit reached; closing new connections", metadata: [
+                server.logger.warning("connection limit reached; refusing new connections", metadata: [
                     "max_connections": "\(limit)", "refused": "\(refused)",
                 ])
             }
-            return .refused
+            return .refused(AdmissionRefusal(code: .rateLimited, message: "the server has too many connections", retryAfterSeconds: 1))
+        }
+        if let refusal = server.admission.admitConnection(from: address) {
+            server.openConnections.wrappingSubtract(1, ordering: .relaxed)
+            refusedPerAddress += 1
+            if refusedPerAddress == 1 || refusedPerAddress % 1000 == 0 {
+                server.logger.warning("connection limit per address reached; refusing new connections", metadata: [
+                    "peer": "\(address?.host ?? "")", "refused": "\(refusedPerAddress)",
+                ])
+            }
+            return .refused(refusal)
         }
         guard let context = server.tls else { return .admitted(nil) }
         do {
             return .admitted(try TLSConnection(context: context))
         } catch {
             server.openConnections.wrappingSubtract(1, ordering: .relaxed)
+            server.admission.connectionClosed(from: address)
             server.logger.error("cannot create a TLS connection", metadata: ["error": "\(error)"])
-            return .refused
+            return .refused(nil)
+        }
+    }
+
+    /// Writes a minimal `429` with the contract's error body to a refused plain connection.
+    private nonisolated static func answer(_ refusal: AdmissionRefusal, on socket: TCPSocket) async {
+        var response = refusal.response
+        response.headers.add(name: "Connection", value: "close")
+        var bytes: [UInt8] = []
+        do {
+            try HTTPWriter.writeResponse(ResponseHead(status: response.status, headers: response.headers), body: response.body, into: &bytes)
+            // A few hundred bytes into a fresh socket: the kernel takes them at once.
+            try await socket.write(bytes)
+        } catch {
+            return
         }
     }
 
@@ -97,10 +133,11 @@ actor ConnectionAcceptor {
         connections[connection.id] = connection
     }
 
-    private func finished(_ id: UInt64) {
+    private func finished(_ id: UInt64, address: SocketAddress?) {
         connections.removeValue(forKey: id)
         server.openConnections.wrappingSubtract(1, ordering: .relaxed)
         server.metrics.connectionClosed()
+        server.admission.connectionClosed(from: address)
     }
 
     /// Closes the listener: no new connection is accepted.

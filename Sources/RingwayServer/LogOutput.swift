@@ -1,4 +1,4 @@
-import Synchronization
+import RingwayRuntime
 
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +13,7 @@ public final class LogOutput: Sendable {
     }
 
     private let target: Target
-    private let state = Mutex<[String]>([])
+    private let state = Locked<[String]>([])
 
     private init(target: Target) {
         self.target = target

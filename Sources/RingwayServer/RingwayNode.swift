@@ -101,7 +101,6 @@ public final class RingwayNode: Sendable {
         } catch {
             throw StartupError("cannot start the event loops: \(error)")
         }
-        let auth = try AuthService.load(configuration: configuration, identity: identity, limits: authLimits, clock: clock)
         let admission: Admission
         do {
             admission = try Admission(configuration: configuration)
@@ -109,6 +108,8 @@ public final class RingwayNode: Sendable {
             await group.shutdown()
             throw error
         }
+        let auth = try AuthService.load(
+            configuration: configuration, identity: identity, limits: authLimits, clock: clock, admission: admission)
         logger.info(auth.pinning == .keysFile ? "loaded the keys file" : "trusting keys on first use", metadata: [
             "path": "\(configuration.keysFile ?? auth.pinnedKeysPath ?? "")",
             "pinned_keys": "\(auth.pinnedKeys.count)",

@@ -49,7 +49,8 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var logFormat: LogFormat
     /// Event loops (threads); 0 means one per online CPU.
     public var loopCount: Int
-    /// Most connections served at once; further ones are closed at once. 0 turns the limit off.
+    /// Most connections served at once; further ones get `429 RATE_LIMITED` (plain HTTP) and are
+    /// closed at once. 0 turns the limit off.
     public var maxConnections: Int
     /// Time allowed for the TLS handshake and for reading one request (head and body).
     public var requestTimeout: Duration

@@ -232,10 +232,56 @@ struct PeerSessionStateMachineTests {
         #expect(try errorCode(bytes).0 == .tokenExpired)
     }
 
+    /// A session past HELLO/READY with `verify_signatures` = `mode`.
+    func ready(verifying mode: SignatureVerification) -> PeerSessionStateMachine {
+        var modeSettings = settings
+        modeSettings.verifySignatures = mode
+        var session = machine(settings: modeSettings)
+        let hello = clientEnvelope(.hello, key: clientKey, timestamp: start / 1000, payload: helloPayload, id: WireUUID.v7(unixMilliseconds: 1))
+        guard case .ready = feed(&session, hello, now: start) else { Issue.record("no READY"); return session }
+        return session
+    }
+
+    @Test func forgedMessageIsInvalidSignatureWhenEveryEnvelopeIsVerified() throws {
+        var session = ready(verifying: .all)
+        let id = WireUUID.v7(unixMilliseconds: 42)
+        let forged = clientEnvelope(.message, to: "bob", key: Ed25519PrivateKey(), timestamp: start / 1000, id: id)
+        guard case .send(let bytes) = feed(&session, forged, now: start) else { Issue.record("expected ERROR"); return }
+        #expect(try errorCode(bytes) == (.invalidSignature, id))
+        #expect(session.phase == .ready)
+    }
+
+    @Test func forgedMessageIsRoutedWhenOnlyHelloIsVerified() throws {
+        var session = ready(verifying: .hello)
+        let id = WireUUID.v7(unixMilliseconds: 42)
+        let forged = clientEnvelope(.message, to: "bob", key: Ed25519PrivateKey(), timestamp: start / 1000, id: id)
+        #expect(feed(&session, forged, now: start) == .routeMessage(recipient: .entity(EntityID("bob")!), messageID: id))
+        // The other checks still apply: the same id again is a replay, a malformed one is refused.
+        guard case .send(let replay) = feed(&session, forged, now: start) else { Issue.record("expected ERROR"); return }
+        #expect(try errorCode(replay).0 == .replay)
+        var unsigned = Envelope(
+            messageID: WireUUID.v7(unixMilliseconds: 43), type: .message, fromEntity: EntityID("alice")!,
+            toEntity: .entity(EntityID("bob")!), timestamp: start / 1000, payload: JSONObject())
+        unsigned.signature = nil
+        guard case .send(let missing) = feed(&session, unsigned.encoded(), now: start) else { Issue.record("expected ERROR"); return }
+        #expect(try errorCode(missing).0 == .malformed)
+    }
+
+    @Test(arguments: [SignatureVerification.all, .hello])
+    func forgedHelloIsRefusedInEitherMode(mode: SignatureVerification) throws {
+        var modeSettings = settings
+        modeSettings.verifySignatures = mode
+        var session = machine(settings: modeSettings)
+        let hello = clientEnvelope(.hello, key: Ed25519PrivateKey(), timestamp: start / 1000, payload: helloPayload)
+        guard case .close(let bytes, .policyViolation, _) = feed(&session, hello, now: start) else { Issue.record("expected close"); return }
+        #expect(try errorCode(bytes).0 == .invalidSignature)
+        #expect(session.phase == .closed)
+    }
+
     @Test func settingsComeFromTheConfiguration() throws {
         let configuration = try ServerConfiguration.load(file: nil, environment: [
             "RINGWAY_QUEUE_MAX": "5", "RINGWAY_HELLO_TIMEOUT_S": "3", "RINGWAY_HEARTBEAT_INTERVAL_S": "7",
-            "RINGWAY_MAX_MESSAGE_BYTES": "4096", "RINGWAY_REPLAY_WINDOW_S": "60",
+            "RINGWAY_MAX_MESSAGE_BYTES": "4096", "RINGWAY_REPLAY_WINDOW_S": "60", "RINGWAY_VERIFY_SIGNATURES": "hello",
         ])
         let settings = PeerSessionSettings(configuration: configuration)
         #expect(settings.queueMax == 5)
@@ -243,6 +289,8 @@ struct PeerSessionStateMachineTests {
         #expect(settings.heartbeatIntervalSeconds == 7)
         #expect(settings.maxMessageBytes == 4_096)
         #expect(settings.replayWindowSeconds == 60)
+        #expect(settings.verifySignatures == .hello)
+        #expect(PeerSessionSettings(configuration: ServerConfiguration()).verifySignatures == .all)
         #expect(PeerSessionSettings(configuration: ServerConfiguration()).helloTimeoutMilliseconds == 10_000)
         #expect(ServerConfiguration.loadErrorLine(["RINGWAY_QUEUE_MAX": "0"])?.contains("RINGWAY_QUEUE_MAX") == true)
     }

@@ -65,8 +65,8 @@ public final class EventHub: Sendable {
         var transport: String?
     }
 
-    private let state = Mutex(State())
-    private let serverEvents = Mutex(ServerEventQueue())
+    private let state = Locked(State())
+    private let serverEvents = Locked(ServerEventQueue())
 
     /// Creates a hub whose server events are signed by `serverKey` as `serverEntityID`.
     public init(

@@ -71,14 +71,20 @@ enum MessageRoutes {
     }
 
     private static func authenticate(_ request: HTTPRequest, hub: PeerHub) throws -> AuthenticatedEntity {
+        let entity: AuthenticatedEntity
         do throws(AuthFailure) {
-            return try hub.auth.authenticate(request.head, now: hub.clock.unixSeconds())
+            entity = try hub.auth.authenticate(request.head, now: hub.clock.unixSeconds())
         } catch {
             let code: WireErrorCode = error.code == .tokenExpired ? .tokenExpired : .authFailed
             var response = HTTPResponse.error(code, message: error.message)
             response.headers.add(name: "WWW-Authenticate", value: "Bearer")
             throw HTTPResponseError(response)
         }
+        // A token issued before the allow-list dropped its entity.
+        guard hub.admission.mayConnect(entity.entityID) else {
+            throw HTTPResponseError(refusal(.forbidden, "this entity is not on the allow-list", hub: hub))
+        }
+        return entity
     }
 
     private static func refusal(_ code: WireErrorCode, _ message: String, retryAfter: Int? = nil, hub: PeerHub) -> HTTPResponse {

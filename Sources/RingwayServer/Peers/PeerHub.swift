@@ -67,7 +67,7 @@ public final class PeerHub: Sendable {
     }
 
     private final class Shard: Sendable {
-        let state = Mutex(State())
+        let state = Locked(State())
     }
 
     /// Shards of the table.

@@ -15,12 +15,14 @@ public struct PeerSessionSettings: Sendable, Hashable {
     public var replayMemory: Int
     /// Messages held per recipient until it acknowledges them; one more is refused with `QUEUE_FULL`.
     public var queueMax: Int
+    /// Which envelopes have their signature verified: all, or only HELLO (`verify_signatures`).
+    public var verifySignatures: SignatureVerification
 
     /// Creates settings; the defaults follow the contract.
     public init(
         protocolVersions: [String] = ["1.2"], helloTimeoutMilliseconds: Int64 = 10_000, heartbeatIntervalSeconds: Int = 30,
         maxMessageBytes: Int = 65_536, replayWindowSeconds: Int = 300, replayMemory: Int = 16_384,
-        queueMax: Int = 1_000
+        queueMax: Int = 1_000, verifySignatures: SignatureVerification = .all
     ) {
         self.protocolVersions = protocolVersions
         self.helloTimeoutMilliseconds = helloTimeoutMilliseconds
@@ -29,16 +31,18 @@ public struct PeerSessionSettings: Sendable, Hashable {
         self.replayWindowSeconds = replayWindowSeconds
         self.replayMemory = replayMemory
         self.queueMax = queueMax
+        self.verifySignatures = verifySignatures
     }
 
     /// The settings `configuration` implies (HELLO timeout, heartbeat, message size, replay
-    /// window, queue bound).
+    /// window, queue bound, signature checking).
     public init(configuration: ServerConfiguration) {
         let hello = configuration.helloTimeout.components
         self.init(
             helloTimeoutMilliseconds: hello.seconds * 1_000 + hello.attoseconds / 1_000_000_000_000_000,
             heartbeatIntervalSeconds: configuration.heartbeatIntervalSeconds, maxMessageBytes: configuration.maxMessageBytes,
-            replayWindowSeconds: configuration.replayWindowSeconds, queueMax: configuration.queueMax)
+            replayWindowSeconds: configuration.replayWindowSeconds, queueMax: configuration.queueMax,
+            verifySignatures: configuration.verifySignatures)
     }
 
     /// Silence after which a ready session is closed: three heartbeat intervals, in milliseconds.

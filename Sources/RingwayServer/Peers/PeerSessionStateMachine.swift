@@ -12,7 +12,9 @@ import RingwayWebSocket
 /// server's signed answers (``ack(_:status:now:)``, ``error(_:_:ref:now:)``).
 ///
 /// A MESSAGE is checked in the contract's order: size (the WebSocket layer closes with 1009),
-/// JSON, type, shape, `from_entity`, signature, replay, then the caller checks the recipient.
+/// JSON, type, shape, `from_entity`, signature (HELLO's only when
+/// ``PeerSessionSettings/verifySignatures`` is `.hello`), replay, then the caller checks the
+/// rate, the allow-list and the recipient.
 /// A `from_entity` other than the authenticated entity is refused with `FORBIDDEN`: the envelope
 /// is well formed, the sender is not allowed to speak for that entity.
 public struct PeerSessionStateMachine: Sendable {
@@ -154,7 +156,13 @@ public struct PeerSessionStateMachine: Sendable {
         }
         let envelope: Envelope
         do {
-            envelope = try EnvelopeVerifier.verify(bytes, publicKey: entityKey, limits: limits)
+            if header.type == .hello || settings.verifySignatures == .all {
+                envelope = try EnvelopeVerifier.verify(bytes, publicKey: entityKey, limits: limits)
+            } else {
+                // `verify_signatures` = hello: still decoded strictly (a signature member included),
+                // only the Ed25519 check is skipped.
+                envelope = try EnvelopeDecoder(limits: limits).decode(bytes)
+            }
         } catch {
             return refuse(error.code, error.message, ref: ref, now: now)
         }

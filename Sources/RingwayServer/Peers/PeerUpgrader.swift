@@ -7,7 +7,8 @@ import RingwayWebSocket
 /// Refusals are ordinary HTTP responses with the contract's error body, before any upgrade
 /// (``AuthenticatedUpgrade``): 400/426 for a bad handshake, 400 `MALFORMED` for a missing or
 /// invalid `entity_id`, 429 `RATE_LIMITED` past the handshake rate, 401 `AUTH_FAILED` or
-/// `TOKEN_EXPIRED` for a missing, invalid or expired token or one issued to another entity. The
+/// `TOKEN_EXPIRED` for a missing, invalid or expired token or one issued to another entity, 403
+/// `FORBIDDEN` for an entity not on the allow-list (a token issued before the list changed). The
 /// token is never logged (the access log has the path only).
 public struct PeerUpgrader: HTTPUpgrader {
     /// The sessions' hub.
