@@ -218,6 +218,21 @@ struct AuthRouteTests {
             await client.close()
         }
     }
+
+    @Test func pinThatCannotBeWrittenIs500InternalAndIssuesNoToken() async throws {
+        let data = try temporaryDirectory() + "/data"
+        try await withServer(configure: { $0.dataDirectory = data }) { server in
+            // A directory where the pins file belongs: the rename that persists a pin fails.
+            try FileManager.default.createDirectory(atPath: data + "/pinned_keys.json", withIntermediateDirectories: true)
+            let client = try await server.connect()
+            let nonce = try await challenge(client)
+            let signature = AuthChallenge.sign(entityID: "sensor-7", nonce: nonce, with: key)
+            let response = try await client.request(.post, "/auth/verify", body: verifyBody(nonce: nonce, signature: signature))
+            try expectError(response, .internalError)
+            #expect(server.auth.pinnedKeys.isEmpty)
+            await client.close()
+        }
+    }
 }
 
 /// Where a request's bearer token is found.
