@@ -79,7 +79,7 @@ enum AuthenticatedUpgrade {
     /// A policy or rate refusal as an HTTP response (403, or 429 with `Retry-After`), counted.
     static func refusal(_ refusal: AdmissionRefusal, metrics: ServerMetrics) -> HTTPResponse {
         metrics.refused(refusal.code)
-        return AuthFailure(refusal.code, refusal.message, retryAfterSeconds: refusal.retryAfterSeconds).response
+        return refusal.response
     }
 
     private static func refuse(_ response: HTTPResponse, code: WireErrorCode, metrics: ServerMetrics) -> Outcome {

@@ -210,18 +210,7 @@ struct ConnectionTests {
 
     @Test func connectionsOverTheLimitGet429AndAreClosed() async throws {
         try await withServer(configure: { $0.maxConnections = 1 }) { server in
-            let first = try await server.connect()
-            #expect(try await first.request(.get, "/healthz").status == 200)
-            let second = try await server.connect()
-            let refused = try #require(try await second.readResponse())
-            #expect(refused.status == 429)
-            #expect(refused.header("Retry-After") == "1")
-            #expect(refused.header("Connection") == "close")
-            #expect(refused.text.contains(#""code":"RATE_LIMITED""#))
-            #expect(try await second.readsEndOfStream())
-            await second.close()
-            // The first connection is unaffected.
-            #expect(try await first.request(.get, "/healthz").status == 200)
+            let first = try await expectSecondConnectionRefused(server)
             await first.close()
         }
     }

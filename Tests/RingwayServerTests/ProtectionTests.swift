@@ -201,18 +201,7 @@ struct ProtectionTests {
 
     @Test func connectionsPerAddressOverTheCapGet429AndClose() async throws {
         try await withServer(configure: { $0.maxConnectionsPerIP = 1 }) { server in
-            let first = try await server.connect()
-            #expect(try await first.request(.get, "/healthz").status == 200)
-            let second = try await server.connect()
-            let refused = try #require(try await second.readResponse())
-            #expect(refused.status == 429)
-            #expect(refused.header("Retry-After") == "1")
-            #expect(refused.header("Connection") == "close")
-            #expect(refused.header("Content-Type") == "application/json")
-            #expect(try errorCode(refused) == "RATE_LIMITED")
-            #expect(try await second.readsEndOfStream())
-            await second.close()
-            #expect(try await first.request(.get, "/healthz").status == 200)
+            let first = try await expectSecondConnectionRefused(server)
 
             // Closing the first connection frees its slot.
             await first.close()

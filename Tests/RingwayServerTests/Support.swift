@@ -244,3 +244,21 @@ struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+/// Connects twice to `server`, whose connection cap allows one: the second connection gets
+/// `429 RATE_LIMITED` with `Retry-After: 1` and is closed, the first is still served. Returns the first.
+func expectSecondConnectionRefused(_ server: TestServer, sourceLocation: SourceLocation = #_sourceLocation) async throws -> TestClient {
+    let first = try await server.connect()
+    #expect(try await first.request(.get, "/healthz").status == 200, sourceLocation: sourceLocation)
+    let second = try await server.connect()
+    let refused = try #require(try await second.readResponse(), sourceLocation: sourceLocation)
+    #expect(refused.status == 429, sourceLocation: sourceLocation)
+    #expect(refused.header("Retry-After") == "1", sourceLocation: sourceLocation)
+    #expect(refused.header("Connection") == "close", sourceLocation: sourceLocation)
+    #expect(refused.header("Content-Type") == "application/json", sourceLocation: sourceLocation)
+    #expect(refused.text.contains(#""code":"RATE_LIMITED""#), sourceLocation: sourceLocation)
+    #expect(try await second.readsEndOfStream(), sourceLocation: sourceLocation)
+    await second.close()
+    #expect(try await first.request(.get, "/healthz").status == 200, sourceLocation: sourceLocation)
+    return first
+}

@@ -20,11 +20,7 @@ public struct AdmissionRefusal: Sendable, Hashable, Error {
     /// The HTTP answer: the contract's error body with the code's status, and `Retry-After`
     /// when ``retryAfterSeconds`` is set.
     public var response: HTTPResponse {
-        var response = HTTPResponse.error(code, message: message)
-        if let retryAfterSeconds {
-            response.headers.add(name: "Retry-After", value: String(retryAfterSeconds))
-        }
-        return response
+        AuthFailure(code, message, retryAfterSeconds: retryAfterSeconds).response
     }
 }
 
