@@ -11,7 +11,7 @@ import RingwayWebSocket
 /// is echoed. It pings the client every heartbeat interval and closes with 1008 after three
 /// intervals without any frame from it; a client that leaves more than the socket's write limit
 /// unread is closed with 1008 too.
-actor EventSubscriber {
+actor EventSubscriber: UpgradedStreamOwner {
     nonisolated let loop: EventLoop
     nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
     nonisolated let entityID: EntityID
@@ -26,7 +26,7 @@ actor EventSubscriber {
         case closed
     }
 
-    private let io: LoopConfinedStream
+    let io: LoopConfinedStream
     private let hub: EventHub
     private let slot: SubscriptionSlot
     private var websocket: WebSocketConnection
@@ -239,26 +239,6 @@ actor EventSubscriber {
         guard !closing else { return }
         closing = true
         closed = true
-        let buffered = io.stream.bufferedWriteBytes
-        if buffered > 0, buffered <= PeerSession.closeFlushLimit {
-            // Bounded: a client that stopped reading must not hold the subscriber (or a shutdown).
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask(executorPreference: self.loop) {
-                    do {
-                        try await self.loop.sleep(for: PeerSession.closeFlushTimeout)
-                    } catch {
-                        return
-                    }
-                    await self.closeStream()
-                }
-                try? await self.io.stream.flush()
-                group.cancelAll()
-            }
-        }
-        await closeStream()
-    }
-
-    private func closeStream() async {
-        await io.stream.close()
+        await flushAndCloseStream()
     }
 }

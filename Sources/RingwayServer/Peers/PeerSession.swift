@@ -12,13 +12,49 @@ final class LoopConfinedStream: @unchecked Sendable {
     init(_ stream: UpgradedStream) { self.stream = stream }
 }
 
+/// An actor on a loop that owns an upgraded WebSocket stream (a peer session, an events subscriber).
+protocol UpgradedStreamOwner: Actor {
+    nonisolated var loop: EventLoop { get }
+    var io: LoopConfinedStream { get }
+}
+
+extension UpgradedStreamOwner {
+    /// Closes the stream after flushing what is queued, without waiting for a client that does
+    /// not read: past ``PeerSession/closeFlushLimit`` unsent bytes, or after
+    /// ``PeerSession/closeFlushTimeout``, it closes at once.
+    func flushAndCloseStream() async {
+        let buffered = io.stream.bufferedWriteBytes
+        if buffered > 0, buffered <= PeerSession.closeFlushLimit {
+            // Bounded: a client that stopped reading must not hold the actor (or a shutdown).
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask(executorPreference: self.loop) {
+                    do {
+                        try await self.loop.sleep(for: PeerSession.closeFlushTimeout)
+                    } catch {
+                        return
+                    }
+                    await self.closeStream()
+                }
+                try? await self.io.stream.flush()
+                group.cancelAll()
+            }
+        }
+        await closeStream()
+    }
+
+    /// Closes the stream now.
+    func closeStream() async {
+        await io.stream.close()
+    }
+}
+
 /// The I/O of one `/ws/v1/peers` session: WebSocket frames in and out, timers, routing through
 /// the hub. The protocol decisions are ``PeerSessionStateMachine``'s.
 ///
 /// The actor is pinned to the connection's loop. Other sessions deliver to it by a hop to this
 /// actor; a delivery never waits for the client: when the client leaves more than the socket's
 /// write limit unread, the session is closed (1008) and the envelope goes back to the queue.
-actor PeerSession {
+actor PeerSession: UpgradedStreamOwner {
     nonisolated let loop: EventLoop
     nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
     nonisolated let entityID: EntityID
@@ -33,7 +69,7 @@ actor PeerSession {
     /// slowing down.
     static let rateLimitStrikes = 64
 
-    private let io: LoopConfinedStream
+    let io: LoopConfinedStream
     private let hub: PeerHub
     private var machine: PeerSessionStateMachine
     private var websocket: WebSocketConnection
@@ -315,27 +351,7 @@ actor PeerSession {
         guard !closed else { return }
         closed = true
         machine.markClosed()
-        let buffered = io.stream.bufferedWriteBytes
-        if buffered > 0, buffered <= Self.closeFlushLimit {
-            // Bounded: a client that stopped reading must not hold the session (or a shutdown).
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask(executorPreference: self.loop) {
-                    do {
-                        try await self.loop.sleep(for: Self.closeFlushTimeout)
-                    } catch {
-                        return
-                    }
-                    await self.closeStream()
-                }
-                try? await self.io.stream.flush()
-                group.cancelAll()
-            }
-        }
-        await closeStream()
-    }
-
-    private func closeStream() async {
-        await io.stream.close()
+        await flushAndCloseStream()
     }
 
     /// Closes 1008 without waiting for a client that does not read.
