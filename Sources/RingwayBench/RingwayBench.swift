@@ -100,6 +100,7 @@ func runBenchmark(_ workload: Workload, _ options: CommonOptions, configure: (in
             spec.server = started.url
             if options.tls { spec.trust = .certificate(pem: try started.certificate()) }
         } catch {
+            if let daemon { await daemon.stop() }
             fail("\(error)", status: 1)
         }
     } else {
@@ -125,14 +126,20 @@ func runBenchmark(_ workload: Workload, _ options: CommonOptions, configure: (in
     let live = !options.json && isatty(2) == 1
     if live {
         let workload = spec.workload
+        let previous = Locked((received: 0, elapsed: 0.0))
         runner.progress = { snapshot, elapsed in
+            // The rate over the last interval, not since the start.
+            let rate = previous.withLock { last -> Double in
+                defer { last = (snapshot.received, elapsed) }
+                return Double(snapshot.received - last.received) / max(elapsed - last.elapsed, 0.001)
+            }
             let line: String
             switch workload {
             case .connections:
                 line = String(format: "%5.0fs  connections %d  errors %d", elapsed, snapshot.connections, snapshot.errors)
             default:
                 line = String(format: "%5.0fs  sent %d  acked %d  received %d (%.0f/s)  errors %d  connections %d",
-                              elapsed, snapshot.sent, snapshot.acked, snapshot.received, Double(snapshot.received) / max(elapsed, 0.001),
+                              elapsed, snapshot.sent, snapshot.acked, snapshot.received, rate,
                               snapshot.errors, snapshot.connections)
             }
             writeError("\r\u{1B}[K" + line)
@@ -293,6 +300,6 @@ struct Worker: AsyncParsableCommand {
     func run() async throws {
         let status = await BenchWorker.run(shareJSON: share)
         fflush(nil)
-        exit(status)
+        Glibc.exit(status)
     }
 }

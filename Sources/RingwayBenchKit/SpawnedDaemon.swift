@@ -14,7 +14,7 @@ import Glibc
 public final class SpawnedDaemon: Sendable {
     /// The daemon's URL (`http://` or `https://127.0.0.1:PORT`).
     public let url: String
-    /// Its data directory.
+    /// Its working directory (the data directory is `data` inside it).
     public let dataDirectory: String
     /// Its log (standard error), kept in the data directory until ``stop()``.
     public let logPath: String
@@ -33,7 +33,7 @@ public final class SpawnedDaemon: Sendable {
     /// The PEM of its self-signed certificate (TLS only).
     public func certificate() throws(BenchError) -> String {
         do {
-            return try String(contentsOfFile: dataDirectory + "/tls-cert.pem", encoding: .utf8)
+            return try String(contentsOfFile: dataDirectory + "/data/tls-cert.pem", encoding: .utf8)
         } catch {
             throw .setup("cannot read the daemon's certificate: \(error)")
         }

@@ -96,9 +96,14 @@ enum ShareRunner {
         let totals = PairTotals()
         var clients: [BenchClient?] = []
         for index in indices {
-            clients.append(try? BenchClient(
-                configuration: spec.clientConfiguration(entity: spec.entity(index)), entityID: spec.entity(index),
-                loop: group.loops[index % group.loops.count]))
+            do {
+                clients.append(try BenchClient(
+                    configuration: spec.clientConfiguration(entity: spec.entity(index)), entityID: spec.entity(index),
+                    loop: group.loops[index % group.loops.count]))
+            } catch {
+                tally.count(error, while: "client setup")
+                clients.append(nil)
+            }
         }
         let all = clients
 
@@ -280,7 +285,12 @@ enum ShareRunner {
             var configuration = spec.clientConfiguration(entity: spec.entity(index))
             // Nothing is received: skip the directory fetch that signature checking needs.
             configuration.verifySignatures = false
-            clients.append(try? BenchClient(configuration: configuration, entityID: spec.entity(index), loop: group.loops[index % group.loops.count]))
+            do {
+                clients.append(try BenchClient(configuration: configuration, entityID: spec.entity(index), loop: group.loops[index % group.loops.count]))
+            } catch {
+                tally.count(error, while: "client setup")
+                clients.append(nil)
+            }
         }
         let all = clients
         let established = Atomic<Int>(0)

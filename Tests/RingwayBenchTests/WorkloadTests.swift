@@ -131,7 +131,7 @@ struct WorkloadTests {
     @Test func sharesMergeAndLossesFailTheRun() {
         var spec = BenchSpec(workload: .latency, server: "ws://127.0.0.1:1")
         spec.connections = 20_000
-        #expect(BenchRunner.processesNeeded(for: spec, budget: 8_000) == 5)
+        #expect(BenchRunner.processesNeeded(for: spec, budget: 8_000) == 3)
         spec.connections = 4
         #expect(BenchRunner.processesNeeded(for: spec, budget: 8_000) == 1)
 
