@@ -61,7 +61,9 @@ public struct ShareResult: Codable, Sendable {
         lost += other.lost
         timeouts += other.timeouts
         errors.merge(other.errors, uniquingKeysWith: +)
-        for sample in other.errorSamples where errorSamples.count < ErrorTally.maxSamples { errorSamples.append(sample) }
+        for sample in other.errorSamples where errorSamples.count < ErrorTally.maxSamples && !errorSamples.contains(sample) {
+            errorSamples.append(sample)
+        }
         connectionsRequested += other.connectionsRequested
         connectionsEstablished += other.connectionsEstablished
         connectionsDropped += other.connectionsDropped

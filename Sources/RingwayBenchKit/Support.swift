@@ -67,14 +67,14 @@ final class OneShot<Value: Sendable>: Sendable {
     }
 }
 
-/// Waits until `done` answers true, `stop` is set or `deadline` passes, checking every `tick`;
-/// answers whether `done` became true.
+/// Waits until `done` answers true, `stop` is set, `deadline` passes or the task is cancelled,
+/// checking every `tick`; answers whether `done` became true.
 func waitUntil(
     _ deadline: ContinuousClock.Instant, stop: StopFlag, tick: Duration = .milliseconds(20), _ done: @Sendable () -> Bool
 ) async -> Bool {
     while true {
         if done() { return true }
-        if stop.isSet || ContinuousClock.now >= deadline { return done() }
+        if stop.isSet || Task.isCancelled || ContinuousClock.now >= deadline { return done() }
         try? await Task.sleep(for: tick)
     }
 }
@@ -134,7 +134,7 @@ final class LiveCounters: Sendable {
     }
 }
 
-/// Errors by kind, with the first few messages as examples.
+/// Errors by kind, with the first message of each kind (a few kinds at most) as an example.
 final class ErrorTally: Sendable {
     private struct State {
         var kinds: [String: Int] = [:]
@@ -153,8 +153,9 @@ final class ErrorTally: Sendable {
     func count(_ kind: String, _ message: String) {
         counters.errors.add(1, ordering: .relaxed)
         state.withLock { state in
+            // One example per kind: the first.
+            if state.kinds[kind] == nil, state.samples.count < Self.maxSamples { state.samples.append("\(kind): \(message)") }
             state.kinds[kind, default: 0] += 1
-            if state.samples.count < Self.maxSamples { state.samples.append("\(kind): \(message)") }
         }
     }
 
