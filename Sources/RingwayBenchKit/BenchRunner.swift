@@ -112,7 +112,7 @@ public struct BenchRunner: Sendable {
             let subscribers = await FanoutSubscribers.open(keyed, group: group, counters: counters)
             let sending = await Broadcaster.run(spec: spec, key: key, loop: group.loops[0], counters: counters, stop: stop)
             let expected = sending.broadcastsAcked.count
-            _ = await waitUntil(.now + seconds(spec.drain), stop: stop) {
+            _ = await waitUntil(.now + seconds(spec.drain), stop: StopFlag()) {
                 expected == spec.broadcasts && subscribers.completeCount == subscribers.subscribedCount
             }
             result = await subscribers.finish()
@@ -194,7 +194,7 @@ public struct BenchRunner: Sendable {
             await group.shutdown()
             sending = broadcast
             let expected = broadcast.broadcastsAcked.count
-            _ = await waitUntil(.now + seconds(spec.drain), stop: stop) {
+            _ = await waitUntil(.now + seconds(spec.drain), stop: StopFlag()) {
                 let totals = all.map { $0.progress.withLock { $0 } }
                 return expected == spec.broadcasts && totals.allSatisfy { $0.complete == $0.connections }
             }

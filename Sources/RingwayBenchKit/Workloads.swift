@@ -83,6 +83,8 @@ enum ShareRunner {
         let received = Atomic<Int>(0)
         let timeouts = Atomic<Int>(0)
         let drainOver = Atomic<Bool>(false)
+        /// Sending loops that have ended (their last messages may still await an answer).
+        let sendersDone = Atomic<Int>(0)
     }
 
     static func runPairs(_ share: WorkerShare, group: EventLoopGroup, counters: LiveCounters, stop: StopFlag) async -> ShareResult {
@@ -164,14 +166,17 @@ enum ShareRunner {
         }
         let sending = Task { for sender in senders { await sender.value } }
 
-        // The sending window, then the drain: every send answered and every ACKed message received.
-        let drainDeadline = ContinuousClock.now + seconds(spec.duration + 0.02 + spec.drain)
-        _ = await waitUntil(drainDeadline, stop: stop) {
-            MonotonicClock.microseconds() >= sendEnd
+        // The sending window (cut short by `stop`), then the drain: every send answered and every
+        // ACKed message received. What is on its way when `stop` is set still gets the drain period.
+        let remaining = max(0, sendEnd - MonotonicClock.microseconds())
+        _ = await waitUntil(.now + .microseconds(remaining), stop: stop) { false }
+        let sendSeconds = Double(min(MonotonicClock.microseconds(), sendEnd) - sendStart) / 1_000_000
+        let senderCount = senders.count
+        _ = await waitUntil(.now + seconds(spec.drain), stop: StopFlag()) {
+            totals.sendersDone.load(ordering: .relaxed) == senderCount
                 && totals.settled.load(ordering: .relaxed) == totals.sent.load(ordering: .relaxed)
                 && totals.received.load(ordering: .relaxed) >= totals.acked.load(ordering: .relaxed)
         }
-        let sendSeconds = Double(min(MonotonicClock.microseconds(), sendEnd) - sendStart) / 1_000_000
         totals.drainOver.store(true, ordering: .relaxed)
         for client in all { client?.markStopping() }
         await withTaskGroup(of: Void.self) { tasks in
@@ -229,10 +234,12 @@ enum ShareRunner {
                             break
                         }
                     }
+                    if stop.isSet { break }
                     let payload = payloads.make(t: intended, seq: seq)
                     seq += 1
                     group.addTask(executorPreference: client.loop) { await send(payload) }
                 }
+                totals.sendersDone.add(1, ordering: .relaxed)
             }
         }
 
@@ -245,6 +252,7 @@ enum ShareRunner {
                 seq += 1
                 if await !send(payloads.make(t: MonotonicClock.microseconds(), seq: seq)) { break }
             }
+            totals.sendersDone.add(1, ordering: .relaxed)
         }
 
         /// Sends one message and counts the outcome; false when the client stopped.
@@ -492,6 +500,7 @@ enum Broadcaster {
                             break
                         }
                     }
+                    if stop.isSet { break }
                     counters.sent.add(1, ordering: .relaxed)
                     totals.sent.add(1, ordering: .relaxed)
                     let payload = payloads.make(t: intended, seq: seq)
@@ -511,11 +520,13 @@ enum Broadcaster {
                         }
                     }
                 }
+                totals.sendersDone.add(1, ordering: .relaxed)
             }
         }
         let deadline = ContinuousClock.now + seconds(spec.duration + 0.02 + spec.drain)
-        _ = await waitUntil(deadline, stop: stop) {
-            totals.sent.load(ordering: .relaxed) == spec.broadcasts && totals.settled.load(ordering: .relaxed) == spec.broadcasts
+        // Bounded by the duration and the drain; a stop ends the sending, not the wait for answers.
+        _ = await waitUntil(deadline, stop: StopFlag()) {
+            totals.sendersDone.load(ordering: .relaxed) == 1 && totals.settled.load(ordering: .relaxed) == totals.sent.load(ordering: .relaxed)
         }
         result.sendSeconds = Double(MonotonicClock.microseconds() - start) / 1_000_000
         totals.drainOver.store(true, ordering: .relaxed)
