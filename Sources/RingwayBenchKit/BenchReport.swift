@@ -4,11 +4,17 @@ import Foundation
 public struct LatencySummary: Codable, Sendable, Hashable {
     /// Values recorded.
     public var count: UInt64
+    /// Median.
     public var p50: Double
+    /// 90th percentile.
     public var p90: Double
+    /// 99th percentile.
     public var p99: Double
+    /// 99.9th percentile.
     public var p999: Double
+    /// Largest value.
     public var max: Double
+    /// Arithmetic mean.
     public var mean: Double
 
     init?(_ histogram: LatencyHistogram) {
@@ -35,6 +41,7 @@ public struct LatencySummary: Codable, Sendable, Hashable {
 /// The outcome of a run: the counts of every process added up, what they mean, and whether the
 /// run was clean (no loss, no error, no timeout, every connection established).
 public struct BenchReport: Codable, Sendable {
+    /// The workload run.
     public var workload: Workload
     /// The server tested.
     public var server: String
@@ -44,17 +51,27 @@ public struct BenchReport: Codable, Sendable {
     public var processes: Int
     /// The workload's parameters (numbers; flags as 0/1).
     public var parameters: [String: Double]
+    /// Messages handed to the client library (broadcasts for `fanout`).
     public var sent: Int
+    /// Messages the server acknowledged with `delivered` or `queued`.
     public var acked: Int
+    /// Messages received (deliveries to subscribers for `fanout`).
     public var received: Int
+    /// Acknowledged messages not received by the end of the drain period.
     public var lost: Int
+    /// Messages with no answer from the server by the end of the drain period.
     public var timeouts: Int
     /// Errors of every kind (timeouts and losses are counted apart).
     public var errors: Int
+    /// Errors by kind.
     public var errorKinds: [String: Int]
+    /// The first message of a few kinds of error.
     public var errorSamples: [String]
+    /// Connections opened or tried (sessions, subscriptions, the broadcaster).
     public var connectionsRequested: Int
+    /// Of those, the ones that became ready.
     public var connectionsEstablished: Int
+    /// Ready connections that dropped before the end.
     public var connectionsDropped: Int
     /// Seconds during which messages were sent.
     public var sendSeconds: Double

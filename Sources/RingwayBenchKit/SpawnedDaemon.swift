@@ -133,7 +133,9 @@ public final class SpawnedDaemon: Sendable {
 
 /// Reads `process_resident_memory_bytes` from a server's `/metrics`.
 public actor MetricsMemoryProbe {
+    /// The loop its requests run on.
     public nonisolated let loop: EventLoop
+    /// The loop, as the actor's executor.
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
     private let endpoint: ServerEndpoint
     private let trust: ClientTLSTrust

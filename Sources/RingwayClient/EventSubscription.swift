@@ -13,6 +13,7 @@ import RingwayTLS
 public actor EventSubscription {
     /// The loop the subscription runs on.
     public nonisolated let loop: EventLoop
+    /// The loop, as the actor's executor.
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
     /// The subscribing entity.
     public nonisolated let entityID: EntityID
