@@ -159,4 +159,25 @@ struct WorkloadTests {
         #expect(report.text.contains("LOST 1 messages"))
         #expect(report.problems.contains { $0.hasPrefix("4 errors") })
     }
+
+    /// A worker's result crosses the process boundary as JSON: histograms and per-broadcast
+    /// counts survive the trip and merge.
+    @Test func workerResultsRoundTripThroughJSON() throws {
+        var result = ShareResult()
+        result.received = 3
+        for value: UInt64 in [120, 450, 9_000] { _ = result.latency.record(value) }
+        result.broadcastDeliveries = [0: 2, 1: 1]
+        result.broadcastSlowest = [0: 900, 1: 450]
+        let data = try JSONEncoder().encode(result)
+        let decoded = try JSONDecoder().decode(ShareResult.self, from: data)
+        #expect(decoded.latency.totalCount == 3)
+        #expect(decoded.latency.valueAtPercentile(50) == result.latency.valueAtPercentile(50))
+        #expect(decoded.latency.max == result.latency.max)
+        var merged = decoded
+        merged.merge(decoded)
+        #expect(merged.latency.totalCount == 6)
+        #expect(merged.received == 6)
+        #expect(merged.broadcastDeliveries == [0: 4, 1: 2])
+        #expect(merged.broadcastSlowest == [0: 900, 1: 450])
+    }
 }
