@@ -124,3 +124,40 @@ package.targets += [
         swiftSettings: swift6
     ),
 ]
+
+// MARK: - ringway-bench: load tests against any ringwayd
+package.dependencies += [
+    .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+]
+package.products += [
+    .library(name: "RingwayBenchKit", targets: ["RingwayBenchKit"]),
+    .executable(name: "ringway-bench", targets: ["RingwayBench"]),
+]
+package.targets += [
+    // The workloads, the worker processes and the report; a library so tests run it in-process.
+    .target(
+        name: "RingwayBenchKit",
+        dependencies: [
+            "RingwayClient", "RingwayServer", "RingwayRuntime", "RingwayCrypto", "RingwayEnvelope", "RingwayJSON", "RingwayTLS",
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ],
+        swiftSettings: swift6
+    ),
+    // The `ringway-bench` command: options, the daemon it starts, progress and the summary.
+    .executableTarget(
+        name: "RingwayBench",
+        dependencies: [
+            "RingwayBenchKit", "RingwayClient", "RingwayRuntime",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        swiftSettings: swift6
+    ),
+    .testTarget(
+        name: "RingwayBenchTests",
+        dependencies: [
+            "RingwayBenchKit", "RingwayServer", "RingwayClient", "RingwayRuntime",
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: swift6
+    ),
+]

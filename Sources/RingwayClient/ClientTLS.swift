@@ -10,7 +10,8 @@ public enum ClientTLSTrust: Sendable, Hashable {
     /// No verification at all: loopback development only.
     case insecureNoVerification
 
-    func context() throws(ClientError) -> TLSContext {
+    /// A TLS client context that checks certificates this way.
+    public func context() throws(ClientError) -> TLSContext {
         var configuration: TLSConfiguration
         switch self {
         case .system:

@@ -125,6 +125,14 @@ public final class WebSocketChannel: @unchecked Sendable {
     /// The next data message or the end of the connection. Pings are answered on the way.
     public func next(isolation: isolated (any Actor)? = #isolation) async -> ChannelFrame {
         while true {
+            if let frame = await nextOrPong() { return frame }
+        }
+    }
+
+    /// Like ``next()``, but answers nil when a pong arrives (the server has read everything sent
+    /// before the ping it answers).
+    func nextOrPong(isolation: isolated (any Actor)? = #isolation) async -> ChannelFrame? {
+        while true {
             switch websocket.next() {
             case .text(let bytes): return .text(Array(bytes))
             case .binary(let bytes): return .binary(Array(bytes))
@@ -136,8 +144,11 @@ public final class WebSocketChannel: @unchecked Sendable {
                 return .closed(code: code.rawValue, reason: "protocol error")
             case .finished:
                 return .closed(code: 1006, reason: "")
-            case .ping, .pong:
+            case .ping:
                 await flushAutomaticReplies()
+            case .pong:
+                await flushAutomaticReplies()
+                return nil
             case .needMoreData:
                 await flushAutomaticReplies()
                 inbound.removeAll(keepingCapacity: true)

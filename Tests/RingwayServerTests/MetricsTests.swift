@@ -39,6 +39,7 @@ struct MetricsTests {
             let types = before.text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }
             #expect(Set(types).count == types.count)
             #expect(types.contains("# TYPE ringway_message_route_duration_seconds histogram"))
+            #expect((first["process_resident_memory_bytes"] ?? 0) > 1_000_000)
 
             let carol = try await PeerClient.subscribe(server, entity: "carol")
             let refused = try await PeerClient.upgrade(server, target: "/ws/v1/events?entity_id=dave", entity: "dave", key: Ed25519PrivateKey())

@@ -1,6 +1,10 @@
 import RingwayEnvelope
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The daemon's counters and latency histograms, exposed at `GET /metrics` in the Prometheus
 /// text format. Every method is safe to call from any loop and costs a few atomic operations.
 public final class ServerMetrics: Sendable {
@@ -124,7 +128,26 @@ public final class ServerMetrics: Sendable {
         for event in ServerEvent.allCases { out.sample("ringway_server_events_total", ["event": event.rawValue], serverEvents[event.index].value) }
         out.family("ringway_server_events_dropped_total", .counter, "Server events dropped because too many were pending.")
         out.sample("ringway_server_events_dropped_total", serverEventsDropped.value)
+
+        if let resident = Self.residentMemoryBytes() {
+            out.family("process_resident_memory_bytes", .gauge, "Resident memory size in bytes.")
+            out.sample("process_resident_memory_bytes", resident)
+        }
         return out.bytes
+    }
+
+    /// The process's resident set size: the second field of `/proc/self/statm` (pages) times the
+    /// page size; nil where that file cannot be read.
+    static func residentMemoryBytes() -> Int? {
+        let descriptor = open("/proc/self/statm", O_RDONLY)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        let fields = buffer[..<count].split(separator: UInt8(ascii: " "))
+        guard fields.count >= 2, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
     /// Kinds of sessions.
