@@ -31,8 +31,9 @@ public struct IssuedToken: Sendable, Hashable {
 /// Challenge–response authentication and token checks (contract: Authentication).
 ///
 /// The state lives behind a mutex; every call takes `now` (Unix seconds) so tests fix time. With
-/// trust on first use, a new pin is written to `pinned_keys.json` in the data directory
-/// (atomically, mode 0600) before the token is issued; this happens once per entity.
+/// trust on first use, a new pin is made durable in the data directory (``PinStore``:
+/// `pinned_keys.json` and its journal, mode 0600) before the token is issued; this happens once
+/// per entity.
 public final class AuthService: Sendable {
     /// The file of keys pinned on first use, inside the data directory.
     public static let pinnedKeysFileName = "pinned_keys.json"
@@ -52,18 +53,29 @@ public final class AuthService: Sendable {
     private let signer: JWTSigner
     private let verifier: JWTVerifier
     private let state: Locked<AuthState>
+    private let pinStore: PinStore?
 
     /// Creates a service over `state`; first-use pins are written to `pinnedKeysPath`.
-    public init(
+    public convenience init(
         identity: Ed25519PrivateKey, issuer: String, tokenTTLSeconds: Int, state: AuthState,
         pinnedKeysPath: String?, clock: any UnixClock = SystemUnixClock(), admission: Admission = Admission()
     ) {
+        self.init(identity: identity, issuer: issuer, tokenTTLSeconds: tokenTTLSeconds, state: state,
+                  pinStore: pinnedKeysPath.map { PinStore(snapshotPath: $0) }, clock: clock, admission: admission)
+    }
+
+    private init(
+        identity: Ed25519PrivateKey, issuer: String, tokenTTLSeconds: Int, state: AuthState,
+        pinStore: PinStore?, clock: any UnixClock, admission: Admission
+    ) {
+        let pinnedKeysPath = pinStore?.snapshotPath
         precondition(state.pinning == .keysFile || pinnedKeysPath != nil, "first-use pins need a file")
         self.clock = clock
         self.issuer = issuer
         self.tokenTTLSeconds = Int64(tokenTTLSeconds)
         self.limits = state.limits
         self.pinnedKeysPath = state.pinning == .firstUse ? pinnedKeysPath : nil
+        self.pinStore = state.pinning == .firstUse ? pinStore : nil
         self.signer = JWTSigner(key: identity)
         self.verifier = JWTVerifier(publicKey: identity.publicKey, expectedIssuer: issuer)
         self.state = Locked(state)
@@ -77,18 +89,16 @@ public final class AuthService: Sendable {
         configuration: ServerConfiguration, identity: NodeIdentity, limits: AuthLimits = AuthLimits(),
         clock: any UnixClock = SystemUnixClock(), admission: Admission = Admission()
     ) throws(StartupError) -> AuthService {
-        let pinnedPath = configuration.dataDirectory + "/" + pinnedKeysFileName
+        let store = PinStore(snapshotPath: configuration.dataDirectory + "/" + pinnedKeysFileName)
         let state: AuthState
         if let keysFile = configuration.keysFile {
             state = AuthState(pinning: .keysFile, pins: try readKeys(keysFile, limits: limits, what: "keys file"), limits: limits)
-        } else if FileSystem.exists(pinnedPath) {
-            state = AuthState(pinning: .firstUse, pins: try readKeys(pinnedPath, limits: limits, what: "pinned keys file"), limits: limits)
         } else {
-            state = AuthState(pinning: .firstUse, limits: limits)
+            state = AuthState(pinning: .firstUse, pins: try store.open(maxBytes: limits.maxKeysFileBytes), limits: limits)
         }
         return AuthService(identity: identity.privateKey, issuer: configuration.entityID,
                            tokenTTLSeconds: configuration.tokenTTLSeconds, state: state,
-                           pinnedKeysPath: pinnedPath, clock: clock, admission: admission)
+                           pinStore: store, clock: clock, admission: admission)
     }
 
     private static func readKeys(_ path: String, limits: AuthLimits, what: String) throws(StartupError) -> [String: Ed25519PublicKey] {
@@ -176,17 +186,16 @@ public final class AuthService: Sendable {
         }
         let verified = try state.withLock { state throws(AuthFailure) -> AuthState.Verified in
             let verified = try state.verify(entityID: entityID, nonce: nonce, signature: signature, now: now)
-            if verified.needsPin, let path = pinnedKeysPath {
-                var pins = state.pins
-                pins[verified.entityID.rawValue] = verified.publicKey
+            if verified.needsPin, let pinStore {
                 // Persisted before the token exists, so a pin a client relies on survives a crash;
                 // under the lock, so two first uses cannot both win.
+                let (entity, key) = (verified.entityID.rawValue, verified.publicKey)
                 do {
-                    try FileSystem.writeFile(KeyFile.encode(pins), to: path, mode: 0o600)
+                    try pinStore.append(entity, key: key) { [pins = state.pins] in pins.merging([entity: key]) { _, new in new } }
                 } catch {
                     throw AuthFailure(.internalError, "the key could not be pinned")
                 }
-                state.pin(verified.entityID, key: verified.publicKey)
+                state.pin(verified.entityID, key: key)
             }
             return verified
         }

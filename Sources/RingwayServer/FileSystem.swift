@@ -70,15 +70,7 @@ enum FileSystem {
         do {
             defer { close(fd) }
             guard fchmod(fd, mode) == 0 else { throw failure("setting permissions of \(path)") }
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw failure("writing \(path)")
-                }
-                offset += written
-            }
+            try writeAll(bytes, to: fd, path: path)
             guard fsync(fd) == 0 else { throw failure("syncing \(path)") }
         }
         if exclusive {
@@ -95,6 +87,37 @@ enum FileSystem {
         var status = stat()
         guard stat(path, &status) == 0 else { throw failure("checking \(path)") }
         return status.st_mode & 0o7777
+    }
+
+    /// Appends `bytes` to `path` (created with `mode` if missing) and syncs it to disk.
+    static func appendAndSync(_ bytes: [UInt8], to path: String, mode: mode_t) throws(FileSystemError) {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw failure("opening \(path)") }
+        defer { close(fd) }
+        try writeAll(bytes, to: fd, path: path)
+        guard fsync(fd) == 0 else { throw failure("syncing \(path)") }
+    }
+
+    /// Empties `path` and syncs it; a missing file is left missing.
+    static func truncate(_ path: String) throws(FileSystemError) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        if fd < 0, errno == ENOENT { return }
+        guard fd >= 0 else { throw failure("opening \(path)") }
+        defer { close(fd) }
+        guard ftruncate(fd, 0) == 0 else { throw failure("truncating \(path)") }
+        guard fsync(fd) == 0 else { throw failure("syncing \(path)") }
+    }
+
+    private static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws(FileSystemError) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw failure("writing \(path)")
+            }
+            offset += written
+        }
     }
 
     private static func failure(_ operation: String) -> FileSystemError {

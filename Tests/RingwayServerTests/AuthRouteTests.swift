@@ -222,8 +222,8 @@ struct AuthRouteTests {
     @Test func pinThatCannotBeWrittenIs500InternalAndIssuesNoToken() async throws {
         let data = try temporaryDirectory() + "/data"
         try await withServer(configure: { $0.dataDirectory = data }) { server in
-            // A directory where the pins file belongs: the rename that persists a pin fails.
-            try FileManager.default.createDirectory(atPath: data + "/pinned_keys.json", withIntermediateDirectories: true)
+            // A directory where the pins journal belongs: appending a pin fails.
+            try FileManager.default.createDirectory(atPath: data + "/pinned_keys.journal", withIntermediateDirectories: true)
             let client = try await server.connect()
             let nonce = try await challenge(client)
             let signature = AuthChallenge.sign(entityID: "sensor-7", nonce: nonce, with: key)

@@ -2,7 +2,7 @@ import Foundation
 import RingwayCrypto
 import RingwayEnvelope
 import RingwayJSON
-import RingwayServer
+@testable import RingwayServer
 import Testing
 
 /// The authentication state and service without sockets, with time passed in.
@@ -241,12 +241,17 @@ struct AuthServiceTests {
         #expect(try login(auth).pinnedNow == false)
         #expect(auth.pinnedKeys == ["sensor-7": client.publicKey])
 
-        let path = directory + "/" + AuthService.pinnedKeysFileName
-        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        // The pin is in the journal (one line per pin) until the store is opened again.
+        let journal = PinStore.journalPath(for: directory + "/" + AuthService.pinnedKeysFileName)
+        let attributes = try FileManager.default.attributesOfItem(atPath: journal)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == #"{"sensor-7":"\#(client.publicKey.base64URL)"}"# + "\n")
+        #expect(try String(contentsOfFile: journal, encoding: .utf8) == #"{"sensor-7":"\#(client.publicKey.base64URL)"}"# + "\n")
 
         let reloaded = try service(dataDirectory: directory)
+        let snapshot = directory + "/" + AuthService.pinnedKeysFileName
+        #expect(try String(contentsOfFile: snapshot, encoding: .utf8) == #"{"sensor-7":"\#(client.publicKey.base64URL)"}"# + "\n")
+        let snapshotAttributes = try FileManager.default.attributesOfItem(atPath: snapshot)
+        #expect((snapshotAttributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         #expect(reloaded.pinnedKeys == ["sensor-7": client.publicKey])
         let error = failure { () throws(AuthFailure) in
             _ = try reloaded.challenge(entityID: "sensor-7", publicKey: Ed25519PrivateKey().publicKey.base64URL, now: Self.start)
@@ -351,7 +356,10 @@ struct AuthServiceTests {
         let directory = try temporaryDirectory()
         let first = try service(dataDirectory: directory)
         let issued = try login(first)
-        try FileManager.default.removeItem(atPath: directory + "/" + AuthService.pinnedKeysFileName)
+        let pins = directory + "/" + AuthService.pinnedKeysFileName
+        for path in [pins, PinStore.journalPath(for: pins)] where FileManager.default.fileExists(atPath: path) {
+            try FileManager.default.removeItem(atPath: path)
+        }
         let second = try service(dataDirectory: directory)
         _ = try login(second, key: Ed25519PrivateKey())
         let error = failure { () throws(AuthFailure) in _ = try second.authenticate(bearer: issued.token, now: Self.start) }
