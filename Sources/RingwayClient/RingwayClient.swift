@@ -210,14 +210,23 @@ public actor RingwayClient {
     /// when an HTTP link found WebSocket working again.
     private func connectOnce(attempt: inout Int) async throws -> WebSocketChannel? {
         let http = try await HTTPClientConnection.open(endpoint, tls: tlsContext, on: loop)
-        defer { Task(executorPreference: loop) { await http.close() } }
-        let capabilitiesResponse = try await http.request(.get, "/peers/capabilities")
-        guard capabilitiesResponse.status == 200 else { throw capabilitiesResponse.error }
-        let capabilities = try ServerCapabilities(json: capabilitiesResponse.body)
-        self.capabilities = capabilities
-        if configuration.verifySignatures, serverKey == nil { serverKey = try? await fetchServerKey(over: http) }
-        let token = try await currentToken(over: http)
-        if configuration.verifySignatures, peerKeys.isEmpty { try? await refreshDirectory(over: http, token: token) }
+        let capabilities: ServerCapabilities
+        let token: ClientToken
+        do {
+            let capabilitiesResponse = try await http.request(.get, "/peers/capabilities")
+            guard capabilitiesResponse.status == 200 else { throw capabilitiesResponse.error }
+            capabilities = try ServerCapabilities(json: capabilitiesResponse.body)
+            self.capabilities = capabilities
+            if configuration.verifySignatures, serverKey == nil { serverKey = try? await fetchServerKey(over: http) }
+            token = try await currentToken(over: http)
+            if configuration.verifySignatures, peerKeys.isEmpty { try? await refreshDirectory(over: http, token: token) }
+        } catch {
+            await http.close()
+            throw error
+        }
+        // Not kept for the session: an idle connection per client would double the server's
+        // connections. Later HTTP requests open their own.
+        await http.close()
 
         let useWebSocket: Bool
         switch configuration.transport {

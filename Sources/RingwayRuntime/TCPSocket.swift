@@ -357,7 +357,13 @@ public final class TCPSocket {
             if sendOffset >= sending.count {
                 sending.count = 0
                 sendOffset = 0
-                sending.shrinkIfLarge()
+                if queued.count == 0 {
+                    // Everything is sent: an idle connection pins no send buffer.
+                    sending.free()
+                    queued.free()
+                } else {
+                    sending.shrinkIfLarge()
+                }
             }
             // A short write continues from `sendOffset`; otherwise the queued bytes go next.
             if sendOffset < sending.count || queued.count > 0 { startSend() }
