@@ -145,7 +145,7 @@ public actor RingwayClient {
         return peers.compactMap { value -> DiscoveredPeer? in
             guard let object = value.objectValue, let name = object["entity_id"]?.stringValue, let entity = EntityID(name),
                   let text = object["pubkey"]?.stringValue, let key = try? Ed25519PublicKey(base64URL: text) else { return nil }
-            peerKeys[entity] = key
+            remember(key, of: entity)
             return DiscoveredPeer(
                 entityID: entity, publicKey: key, online: object["online"]?.boolValue ?? false,
                 transport: object["transport"]?.stringValue.flatMap { LinkTransport(rawValue: $0) },
@@ -219,7 +219,6 @@ public actor RingwayClient {
             self.capabilities = capabilities
             if configuration.verifySignatures, serverKey == nil { serverKey = try? await fetchServerKey(over: http) }
             token = try await currentToken(over: http)
-            if configuration.verifySignatures, peerKeys.isEmpty { try? await refreshDirectory(over: http, token: token) }
         } catch {
             await http.close()
             throw error
@@ -312,18 +311,30 @@ public actor RingwayClient {
         return try? Ed25519PublicKey(base64URL: x)
     }
 
-    private func refreshDirectory(over http: HTTPClientConnection, token: ClientToken) async throws {
-        let response = try await http.request(.get, "/peers/discover", headers: [("Authorization", "Bearer \(token.token)")])
+    /// Asks `/peers/discover?entity_id=` for `entity`'s key. Ringway answers with that entry
+    /// alone; a server that ignores the filter sends the whole list, which is remembered too.
+    private func lookUpKey(of entity: EntityID, over http: HTTPClientConnection, token: ClientToken) async throws {
+        let response = try await http.request(
+            .get, "/peers/discover?entity_id=\(entity.rawValue)", headers: [("Authorization", "Bearer \(token.token)")])
         guard response.status == 200, let peers = (try? JSONReader.parse(response.body))?.objectValue?["peers"]?.arrayValue else { return }
         for peer in peers {
             guard let object = peer.objectValue, let name = object["entity_id"]?.stringValue, let entity = EntityID(name),
                   let text = object["pubkey"]?.stringValue, let key = try? Ed25519PublicKey(base64URL: text) else { continue }
-            peerKeys[entity] = key
+            remember(key, of: entity)
         }
     }
 
-    /// The key of `sender`, fetching the directory again when it is unknown (at most once a
-    /// second for the same unknown sender).
+    /// Caches a peer's key; the cache is bounded (emptied when full, then filled again on demand).
+    private func remember(_ key: Ed25519PublicKey, of entity: EntityID) {
+        if peerKeys.count >= Self.peerKeyCacheLimit, peerKeys[entity] == nil { peerKeys.removeAll() }
+        peerKeys[entity] = key
+    }
+
+    /// Most peer keys cached.
+    static let peerKeyCacheLimit = 16_384
+
+    /// The key of `sender`, looked up when it is unknown (at most once a second for the same
+    /// unknown sender).
     private func key(of sender: EntityID) async -> Ed25519PublicKey? {
         if let key = peerKeys[sender] { return key }
         if let missed = unknownSenders[sender], ContinuousClock.now - missed < .seconds(1) { return nil }
@@ -335,7 +346,7 @@ public actor RingwayClient {
             }
         }
         guard let http = try? await HTTPClientConnection.open(endpoint, tls: tlsContext, on: loop) else { return nil }
-        try? await refreshDirectory(over: http, token: token)
+        try? await lookUpKey(of: sender, over: http, token: token)
         await http.close()
         return peerKeys[sender]
     }

@@ -121,6 +121,9 @@ public final class AuthService: Sendable {
     /// The pinned keys now.
     public var pinnedKeys: [String: Ed25519PublicKey] { state.withLock { $0.pins } }
 
+    /// The key pinned for `entity`, if any.
+    public func pinnedKey(of entity: EntityID) -> Ed25519PublicKey? { state.withLock { $0.pins[entity.rawValue] } }
+
     /// Nonces outstanding now.
     public var outstandingNonceCount: Int { state.withLock { $0.outstandingNonceCount } }
 

@@ -247,6 +247,20 @@ struct HTTPFallbackTests {
             #expect(byName["alice"]?["last_seen"]?.safeIntegerValue != nil)
             #expect(byName["bob"]?["online"] == .bool(true))
             #expect(byName["bob"]?["transport"] == .string("http"))
+
+            // `entity_id` asks for one entry: the key of one sender, without the whole list.
+            func names(_ target: String) async throws -> [String] {
+                let answer = try await client.request(.get, target, headers: [carol.bearer])
+                #expect(answer.status == 200)
+                let list = try #require(try JSONReader.parse(answer.body).objectValue?["peers"]?.arrayValue)
+                return list.compactMap { $0.objectValue?["entity_id"]?.stringValue }
+            }
+            #expect(try await names("/peers/discover?entity_id=alice") == ["alice"])
+            #expect(try await names("/peers/discover?entity_id=nobody").isEmpty)
+            #expect(try await names("/peers/discover?entity_id=carol").isEmpty, "the caller is not listed")
+            for bad in ["/peers/discover?entity_id=a%20b", "/peers/discover?entity_id=alice&entity_id=bob"] {
+                #expect(try await client.request(.get, bad, headers: [carol.bearer]).status == 400, "\(bad)")
+            }
             await alice.close()
             await client.close()
         }

@@ -55,7 +55,8 @@ enum MessageRoutes {
         }
         router.add(.get, discoverPath, maxBodyBytes: 0) { request, _ in
             let entity = try authenticate(request, hub: hub)
-            let peers: [JSONValue] = hub.discover(for: entity.entityID).map { peer in
+            let only = try discoverFilter(request)
+            let peers: [JSONValue] = hub.discover(for: entity.entityID, only: only).map { peer in
                 [
                     "entity_id": .string(peer.entityID.rawValue),
                     "pubkey": .string(peer.publicKey.base64URL),
@@ -186,6 +187,23 @@ enum MessageRoutes {
                 return refusal(.unknownRecipient, "unknown recipient", hub: hub)
             }
         }
+    }
+
+    /// The optional `entity_id` of `GET /peers/discover`: when given (once, a valid id), the
+    /// answer lists that entity alone, if the caller may reach it. A client looking up one
+    /// sender's key then does not fetch, nor make the server build, the whole list.
+    private static func discoverFilter(_ request: HTTPRequest) throws -> EntityID? {
+        let values: [String]
+        do {
+            values = try request.head.queryParameters().values(for: "entity_id")
+        } catch {
+            throw HTTPResponseError(.error(.malformed, message: "the query string cannot be decoded"))
+        }
+        guard !values.isEmpty else { return nil }
+        guard values.count == 1, let entity = EntityID(values[0]) else {
+            throw HTTPResponseError(.error(.malformed, message: "entity_id must name one entity: 1 to 64 characters from A-Z a-z 0-9 . _ -"))
+        }
+        return entity
     }
 
     /// `wait` (0–30 s, default 0) and `limit` (1–1000, default 100).

@@ -421,11 +421,18 @@ public final class PeerHub: Sendable {
 
     // MARK: Discovery
 
-    /// Every known entity `caller` may reach (not itself), for `GET /peers/discover`.
-    public func discover(for caller: EntityID) -> [PeerPresence] {
+    /// Every known entity `caller` may reach (not itself), for `GET /peers/discover`; with `only`,
+    /// that entity alone (or nothing).
+    public func discover(for caller: EntityID, only: EntityID? = nil) -> [PeerPresence] {
         let now = self.now
         var result: [PeerPresence] = []
-        for (name, key) in auth.pinnedKeys.sorted(by: { $0.key < $1.key }) {
+        let keys: [(key: String, value: Ed25519PublicKey)]
+        if let only {
+            keys = auth.pinnedKey(of: only).map { [(only.rawValue, $0)] } ?? []
+        } else {
+            keys = auth.pinnedKeys.sorted(by: { $0.key < $1.key })
+        }
+        for (name, key) in keys {
             guard let entity = EntityID(name), entity != caller, admission.maySend(caller, to: .entity(entity)) else { continue }
             let (transport, lastSeen): (PeerTransport?, Int64?) = withShard(entity) { state in
                 let presence = state.presence[entity]
