@@ -155,8 +155,11 @@ enum ShareRunner {
             case .latency:
                 let perConnection = Double(spec.rate) / Double(spec.connections)
                 let interval = 1_000_000 / perConnection
-                // Connections start spread over one interval, not all at the same instant.
-                let phase = Int64(interval * Double(offset % 64) / 64)
+                // Each connection gets its own place in the interval (golden-ratio spacing, even
+                // for any count and across processes), so the aggregate rate is smooth: phases
+                // shared by many connections made bursts whose queueing grew with the count.
+                let unit = Double(2 * share.first + offset) * 0.618_033_988_749_894_8
+                let phase = Int64(interval * (unit - unit.rounded(.down)))
                 senders.append(Task(executorPreference: client.client.loop) { await sender.paced(every: interval, phase: phase) })
             default:
                 for _ in 0..<spec.inFlight {
