@@ -442,13 +442,17 @@ public actor RingwayClient {
         let deadline = interval * max(1, configuration.missedHeartbeats)
         // Checks a few times per interval, so a dead server is noticed soon after the bound.
         let tick = interval / 4
-        var sinceHeartbeat = Duration.zero
+        // A random phase: clients that connected together (a restart, a load test) would
+        // otherwise all send their heartbeats in the same instant, every interval.
+        var sinceHeartbeat = tick * Int.random(in: 0..<2)
+        var wait = tick * Double.random(in: 0.05..<1)
         while !Task.isCancelled {
             do {
-                try await loop.sleep(for: tick)
+                try await loop.sleep(for: wait)
             } catch {
                 return
             }
+            wait = tick
             if ContinuousClock.now - lastReceived > deadline {
                 // Silent too long: the server or the path is gone; do not wait for TCP.
                 await channel.abort()
