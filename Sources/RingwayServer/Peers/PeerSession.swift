@@ -295,7 +295,9 @@ actor PeerSession: UpgradedStreamOwner {
                 }
             }
             do {
-                try await loop.sleep(for: .milliseconds(min(max(deadline - now, 10), 1_000)))
+                // At most 1–2 s (the hub's clock can step), at a random point: sessions opened
+                // together (10,000 after a restart) must not all wake in the same instant.
+                try await loop.sleep(for: .milliseconds(min(max(deadline - now, 10), Int64.random(in: 1_000..<2_000))))
             } catch {
                 return
             }
