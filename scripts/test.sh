@@ -27,7 +27,17 @@ scripts/interop.sh
 
 if [ "${TSAN:-1}" != 0 ]; then
   echo "== runtime, server and client tests under ThreadSanitizer"
-  swift build --build-tests --sanitize=thread --scratch-path .build-tsan 2>&1 | grep -E "error|Build complete" || true
+  tsan_build=$(mktemp)
+  swift build --build-tests --sanitize=thread --scratch-path .build-tsan > "$tsan_build" 2>&1 || true
+  grep -E "error|Build complete" "$tsan_build" || true
+  # A failed build must fail the run: the tests would otherwise run a stale binary.
+  if ! grep -q "Build complete" "$tsan_build"; then
+    tail -50 "$tsan_build"
+    rm -f "$tsan_build"
+    echo "FAIL: the ThreadSanitizer build"
+    exit 1
+  fi
+  rm -f "$tsan_build"
   tsan_log=$(mktemp)
   status=0
   # One test at a time: under the sanitizer, parallel tests starve each other on 2 cores.

@@ -167,7 +167,8 @@ enum ShareRunner {
                 }
             }
         }
-        let sending = Task { for sender in senders { await sender.value } }
+        let started = senders
+        let sending = Task { for sender in started { await sender.value } }
 
         // The sending window (cut short by `stop`), then the drain: every send answered and every
         // ACKed message received. What is on its way when `stop` is set still gets the drain period.
