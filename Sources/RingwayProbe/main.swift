@@ -242,9 +242,47 @@ func echoLoad(port: UInt16, connections: Int, size: Int, seconds: Int, group: Ev
     say("round_trips \(total) per_second \(total / max(1, seconds))")
 }
 
+/// `timers`: `count` tasks on one loop, each sleeping `period` ms (first wake at a random
+/// phase) for `seconds`; reports how late the wakeups were.
+func timerLateness(count: Int, periodMilliseconds: Int, seconds: Int) async throws {
+    let group = try EventLoopGroup(loopCount: 1)
+    let loop = group.loops[0]
+    let lateness = Locked<[Int64]>([])
+    let clock = ContinuousClock()
+    let end = clock.now + .seconds(seconds)
+    // Unstructured tasks: a group of `count` children would measure the group's bookkeeping.
+    var tasks: [Task<Void, Never>] = []
+    do {
+        for _ in 0..<count {
+            tasks.append(Task(executorPreference: loop) {
+                var intended = clock.now + .milliseconds(Int.random(in: 0..<periodMilliseconds))
+                var samples: [Int64] = []
+                while intended < end {
+                    let wait = intended - clock.now
+                    if wait > .zero { try? await loop.sleep(for: wait) }
+                    let late = clock.now - intended
+                    samples.append(late.components.seconds * 1_000_000 + late.components.attoseconds / 1_000_000_000_000)
+                    intended += .milliseconds(periodMilliseconds)
+                }
+                lateness.withLock { $0 += samples }
+            })
+        }
+    }
+    for task in tasks { await task.value }
+    let sorted = lateness.withLock { $0 }.sorted()
+    func at(_ q: Double) -> Int64 { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
+    let over = sorted.filter { $0 > 10_000 }.count
+    say("timers \(count) period_ms \(periodMilliseconds) wakeups \(sorted.count) late_us p50 \(at(0.5)) p90 \(at(0.9)) p99 \(at(0.99)) max \(sorted.last ?? 0) over_10ms \(over)")
+    await group.shutdown()
+}
+
 func run() async throws {
     let mode = CommandLine.arguments.dropFirst().first ?? "help"
     switch mode {
+    case "timers":
+        try await timerLateness(
+            count: argument("--count", default: 1_000), periodMilliseconds: argument("--period-ms", default: 1_000),
+            seconds: argument("--seconds", default: 5))
     case "idle-server":
         let count = argument("--connections", default: 10_000)
         let group = try EventLoopGroup()
@@ -347,6 +385,7 @@ func run() async throws {
                    ringway-probe echo-self [--loops L] [--connections C] [--size B] [--seconds S]
                    ringway-probe echo-actor [--count N]
                    ringway-probe hops
+                   ringway-probe timers [--count N] [--period-ms P] [--seconds S]
             """)
     }
 }
