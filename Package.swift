@@ -28,7 +28,10 @@ let package = Package(
         // The runtime: io_uring event loops as Swift executors, sockets, timers.
         .target(
             name: "RingwayRuntime",
-            dependencies: ["CRingwayURing", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: [
+                "CRingwayURing", .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
             swiftSettings: swift6
         ),
 

@@ -91,6 +91,19 @@ int rw_ring_submit_and_wait(struct rw_ring *ring) {
     return rc;
 }
 
+int rw_ring_submit_and_wait_timeout(struct rw_ring *ring, uint64_t nanoseconds) {
+    ring->pending = 0;
+    struct __kernel_timespec ts = {
+        .tv_sec = (long long)(nanoseconds / 1000000000ull),
+        .tv_nsec = (long long)(nanoseconds % 1000000000ull),
+    };
+    struct io_uring_cqe *cqe = NULL;
+    int rc = io_uring_submit_and_wait_timeout(&ring->ring, &cqe, 1, &ts, NULL);
+    // The time limit passing, or a signal, is not an error: the caller loops anyway.
+    if (rc == -ETIME || rc == -EINTR) rc = 0;
+    return rc;
+}
+
 unsigned rw_ring_reap(struct rw_ring *ring, rw_cqe *out, unsigned max) {
     struct io_uring_cqe *cqes[256];
     if (max > 256) max = 256;
@@ -169,19 +182,6 @@ int rw_prep_close(struct rw_ring *ring, int fd, uint64_t user_data) {
     struct io_uring_sqe *sqe = get_sqe(ring);
     if (!sqe) return -EBUSY;
     io_uring_prep_close(sqe, fd);
-    io_uring_sqe_set_data64(sqe, user_data);
-    return 0;
-}
-
-_Static_assert(sizeof(struct __kernel_timespec) == RW_TIMESPEC_SIZE, "timespec size");
-
-int rw_prep_timeout(struct rw_ring *ring, void *ts, uint64_t nanoseconds, uint64_t user_data) {
-    struct io_uring_sqe *sqe = get_sqe(ring);
-    if (!sqe) return -EBUSY;
-    struct __kernel_timespec *t = ts;
-    t->tv_sec = (long long)(nanoseconds / 1000000000ull);
-    t->tv_nsec = (long long)(nanoseconds % 1000000000ull);
-    io_uring_prep_timeout(sqe, t, 0, 0);
     io_uring_sqe_set_data64(sqe, user_data);
     return 0;
 }

@@ -34,6 +34,9 @@ int rw_ring_fd(const struct rw_ring *ring);
 int rw_ring_submit(struct rw_ring *ring);
 /// Submits queued SQEs and waits for at least one completion. Returns >= 0 or -errno.
 int rw_ring_submit_and_wait(struct rw_ring *ring);
+/// Submits queued SQEs and waits for at least one completion or until `nanoseconds` have passed.
+/// Returns >= 0 or -errno (a wait that ends by its time limit returns 0).
+int rw_ring_submit_and_wait_timeout(struct rw_ring *ring, uint64_t nanoseconds);
 /// Copies up to `max` completions into `out` and marks them seen. Returns the count.
 unsigned rw_ring_reap(struct rw_ring *ring, rw_cqe *out, unsigned max);
 /// Number of SQEs prepared but not yet submitted.
@@ -49,13 +52,10 @@ int rw_prep_send(struct rw_ring *ring, int fd, const void *buf, size_t len, uint
 int rw_prep_sendmsg(struct rw_ring *ring, int fd, const void *msghdr, uint64_t user_data);
 int rw_prep_read(struct rw_ring *ring, int fd, void *buf, unsigned len, uint64_t user_data);
 int rw_prep_close(struct rw_ring *ring, int fd, uint64_t user_data);
-/// `ts` is caller-owned storage of RW_TIMESPEC_SIZE bytes that stays valid until the completion.
-int rw_prep_timeout(struct rw_ring *ring, void *ts, uint64_t nanoseconds, uint64_t user_data);
 int rw_prep_cancel(struct rw_ring *ring, uint64_t target_user_data, uint64_t user_data);
 /// Posts a completion carrying `user_data` to `target_ring_fd` using this ring.
 int rw_prep_msg_ring(struct rw_ring *ring, int target_ring_fd, uint64_t target_user_data, uint64_t user_data);
 
-enum { RW_TIMESPEC_SIZE = 16 };
 
 /// Posts a completion to another ring without a source ring (IORING_REGISTER_SEND_MSG_RING,
 /// kernel >= 6.13); callable from any thread. Returns 0 or -errno (-EINVAL on older kernels).
