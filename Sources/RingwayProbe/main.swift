@@ -242,20 +242,22 @@ func echoLoad(port: UInt16, connections: Int, size: Int, seconds: Int, group: Ev
     say("round_trips \(total) per_second \(total / max(1, seconds))")
 }
 
-/// `timers`: `count` tasks on one loop, each sleeping `period` ms (first wake at a random
-/// phase) for `seconds`; reports how late the wakeups were.
+/// `timers`: `count` tasks on one loop, each waking every `period` ms (at a random phase,
+/// starting a second after the start) for `seconds`; reports how late the wakeups were.
 func timerLateness(count: Int, periodMilliseconds: Int, seconds: Int) async throws {
     let group = try EventLoopGroup(loopCount: 1)
     let loop = group.loops[0]
     let lateness = Locked<[Int64]>([])
     let clock = ContinuousClock()
-    let end = clock.now + .seconds(seconds)
+    // The first wakeups come after a second, once every task has started and is asleep.
+    let first = clock.now + .seconds(1)
+    let end = first + .seconds(seconds)
     // Unstructured tasks: a group of `count` children would measure the group's bookkeeping.
     var tasks: [Task<Void, Never>] = []
     do {
         for _ in 0..<count {
             tasks.append(Task(executorPreference: loop) {
-                var intended = clock.now + .milliseconds(Int.random(in: 0..<periodMilliseconds))
+                var intended = first + .milliseconds(Int.random(in: 0..<periodMilliseconds))
                 var samples: [Int64] = []
                 while intended < end {
                     let wait = intended - clock.now
