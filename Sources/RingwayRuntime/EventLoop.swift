@@ -507,7 +507,7 @@ public final class EventLoop: @unchecked Sendable {
     ///
     /// Sleeps are kept in a heap on the loop, and the loop's wait in the kernel ends at the
     /// earliest deadline: one io_uring wait serves every sleep. (An `IORING_OP_TIMEOUT` per
-    /// sleep made wakeups late in proportion to the number outstanding: p90 41 ms with 10,000
+    /// sleep made wakeups late in proportion to the number outstanding: p90 20 ms with 10,000
     /// on one loop, `ringway-probe timers`.)
     public func sleep(for duration: Duration, isolation: isolated (any Actor)? = #isolation) async throws {
         assertInLoop()
