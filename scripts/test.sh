@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The system packages the build and the tests need (a no-op when they are there).
+scripts/install-deps.sh
+
 echo "== build"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
