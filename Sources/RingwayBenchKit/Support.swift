@@ -15,6 +15,11 @@ public enum MonotonicClock {
         clock_gettime(CLOCK_MONOTONIC, &now)
         return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1_000
     }
+
+    /// The `ContinuousClock` instant of a time given by ``microseconds()``.
+    public static func instant(atMicroseconds time: Int64) -> ContinuousClock.Instant {
+        ContinuousClock.now + .microseconds(time - microseconds())
+    }
 }
 
 /// A flag set once (an early stop: interruption, or the parent process going away).

@@ -230,10 +230,9 @@ enum ShareRunner {
                 while !stop.isSet {
                     let intended = start + phase + Int64(interval * Double(seq))
                     if intended >= end { break }
-                    let wait = intended - MonotonicClock.microseconds()
-                    if wait > 0 {
+                    if intended > MonotonicClock.microseconds() {
                         do {
-                            try await client.loop.sleep(for: .microseconds(wait))
+                            try await client.loop.sleep(until: MonotonicClock.instant(atMicroseconds: intended))
                         } catch {
                             break
                         }
@@ -250,8 +249,9 @@ enum ShareRunner {
         /// `throughput`: one message after another, each sent when the previous one's ACK came.
         func window() async {
             var seq = 0
-            let wait = start - MonotonicClock.microseconds()
-            if wait > 0 { try? await client.loop.sleep(for: .microseconds(wait)) }
+            if start > MonotonicClock.microseconds() {
+                try? await client.loop.sleep(until: MonotonicClock.instant(atMicroseconds: start))
+            }
             while !stop.isSet, MonotonicClock.microseconds() < end {
                 seq += 1
                 if await !send(payloads.make(t: MonotonicClock.microseconds(), seq: seq)) { break }
@@ -496,10 +496,9 @@ enum Broadcaster {
                 for seq in 0..<spec.broadcasts {
                     if stop.isSet { break }
                     let intended = start + Int64(interval * Double(seq))
-                    let wait = intended - MonotonicClock.microseconds()
-                    if wait > 0 {
+                    if intended > MonotonicClock.microseconds() {
                         do {
-                            try await loop.sleep(for: .microseconds(wait))
+                            try await loop.sleep(until: MonotonicClock.instant(atMicroseconds: intended))
                         } catch {
                             break
                         }

@@ -260,8 +260,7 @@ func timerLateness(count: Int, periodMilliseconds: Int, seconds: Int) async thro
                 var intended = first + .milliseconds(Int.random(in: 0..<periodMilliseconds))
                 var samples: [Int64] = []
                 while intended < end {
-                    let wait = intended - clock.now
-                    if wait > .zero { try? await loop.sleep(for: wait) }
+                    if intended > clock.now { try? await loop.sleep(until: intended) }
                     let late = clock.now - intended
                     samples.append(late.components.seconds * 1_000_000 + late.components.attoseconds / 1_000_000_000_000)
                     intended += .milliseconds(periodMilliseconds)

@@ -510,12 +510,26 @@ public final class EventLoop: @unchecked Sendable {
     /// sleep made wakeups late in proportion to the number outstanding: p90 20 ms with 10,000
     /// on one loop, `ringway-probe timers`.)
     public func sleep(for duration: Duration, isolation: isolated (any Actor)? = #isolation) async throws {
+        let deadline = Self.monotonicNanoseconds() &+ Self.nanoseconds(duration)
+        try await sleep(deadline: { deadline }, isolation: isolation)
+    }
+
+    /// Suspends the calling task until `deadline`. Throws like ``sleep(for:isolation:)``.
+    ///
+    /// Prefer this to `sleep(for: deadline - .now)` for work paced against a schedule: the time
+    /// left is measured once the loop registers the sleep, so a wait for the loop's queue (a hop
+    /// onto the loop) does not push every wakeup back by that wait.
+    public func sleep(until deadline: ContinuousClock.Instant, isolation: isolated (any Actor)? = #isolation) async throws {
+        try await sleep(deadline: {
+            Self.monotonicNanoseconds() &+ Self.nanoseconds(deadline - ContinuousClock.now)
+        }, isolation: isolation)
+    }
+
+    /// `deadline` gives the `CLOCK_MONOTONIC` deadline; it is called on the loop's thread.
+    private func sleep(deadline: () -> UInt64, isolation: isolated (any Actor)?) async throws {
         assertInLoop()
         guard !stopping else { throw RuntimeError.loopShutdown }
         if Task.isCancelled { throw CancellationError() }
-        let (seconds, attoseconds) = duration.components
-        let nanoseconds = UInt64(max(0, seconds)) &* 1_000_000_000 &+ UInt64(max(0, attoseconds / 1_000_000_000))
-        let deadline = Self.monotonicNanoseconds() &+ nanoseconds
         nextTimerID &+= 1
         let id = nextTimerID
         let result: Int32 = await suspend(isolation: isolation, onCancel: { self.execute { self.cancelTimer(id) } }) { continuation in
@@ -526,10 +540,17 @@ public final class EventLoop: @unchecked Sendable {
                 return
             }
             self.timerWaiters[id] = continuation
-            self.timerHeap.insert(TimerEntry(deadline: deadline, id: id))
+            self.timerHeap.insert(TimerEntry(deadline: deadline(), id: id))
         }
         if result == 0 { return }
         throw failure("timeout", result)
+    }
+
+    /// Whole nanoseconds in `duration`; zero for a negative duration.
+    private static func nanoseconds(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0, attoseconds >= 0 else { return 0 }
+        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
     }
 
     private func cancelTimer(_ id: UInt64) {

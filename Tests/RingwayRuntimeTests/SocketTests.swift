@@ -167,6 +167,30 @@ struct SocketTests {
         }
     }
 
+    @Test("sleeps until a deadline end at or after it, earliest deadline first whatever the call order")
+    func sleepUntilDeadline() async throws {
+        try await withGroup(loops: 1) { group in
+            let peer = Peer(loop: group.loops[0])
+            let start = ContinuousClock.now
+            let woke = Locked<[Int]>([])
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for offset in [400, 100, 300, 200] {
+                    let deadline = start + .milliseconds(offset)
+                    // On the loop, so each wakeup is recorded in the order the loop resumed them.
+                    tasks.addTask(executorPreference: group.loops[0]) {
+                        try await peer.sleep(until: deadline)
+                        #expect(ContinuousClock.now >= deadline)
+                        woke.withLock { $0.append(offset) }
+                    }
+                }
+                try await tasks.waitForAll()
+            }
+            #expect(woke.withLock { $0 } == [100, 200, 300, 400])
+            // A deadline already past returns at once, without an error.
+            try await peer.sleep(until: start)
+        }
+    }
+
     @Test("a peer that closes mid-write makes the write fail with EPIPE or ECONNRESET")
     func peerClosesMidWrite() async throws {
         try await withGroup(loops: 2) { group in

@@ -152,6 +152,10 @@ actor Peer {
         try await loop.sleep(for: duration)
     }
 
+    func sleep(until deadline: ContinuousClock.Instant) async throws {
+        try await loop.sleep(until: deadline)
+    }
+
     /// Accepts `count` connections and echoes each until its peer closes; returns the count.
     func serveEcho(connections count: Int) async throws -> Int {
         let loop = self.loop
