@@ -62,7 +62,8 @@ public actor RingwayClient {
     private var stopped = false
     private var websocketFailures = 0
     private var lastServerError: ErrorPayload?
-    private var lastReceived = ContinuousClock.now
+    /// Heartbeats and the silence bound of the current WebSocket session.
+    private var heartbeat = HeartbeatSchedule(interval: .seconds(30), missedHeartbeats: 2, now: .now)
 
     /// Creates a client on `loop`; nothing happens before ``start()``.
     public init(configuration: RingwayClientConfiguration, loop: EventLoop) throws(ClientError) {
@@ -406,11 +407,13 @@ public actor RingwayClient {
         attempt = 0
         rewind()
         setState(.ready(.websocket))
-        lastReceived = .now
         lastServerError = nil
         let interval = Duration.seconds(max(1, capabilities?.heartbeatIntervalSeconds ?? 30))
+        heartbeat = HeartbeatSchedule(
+            interval: interval, missedHeartbeats: configuration.missedHeartbeats, now: .now,
+            phase: interval * Double.random(in: 0..<0.25))
         let ending: ClientError = await withTaskGroup(of: Void.self) { group in
-            group.addTask(executorPreference: self.loop) { await self.heartbeats(on: channel, every: interval) }
+            group.addTask(executorPreference: self.loop) { await self.heartbeats(on: channel) }
             group.addTask(executorPreference: self.loop) { await self.pumpWebSocket(channel) }
             let ending = await self.readWebSocket(channel)
             group.cancelAll()
@@ -423,7 +426,7 @@ public actor RingwayClient {
     private func readWebSocket(_ channel: WebSocketChannel) async -> ClientError {
         while true {
             let frame = await channel.next()
-            lastReceived = .now
+            heartbeat.received(at: .now)
             switch frame {
             case .text(let bytes):
                 if let problem = await handleIncoming(bytes) { return problem }
@@ -438,32 +441,24 @@ public actor RingwayClient {
         }
     }
 
-    private func heartbeats(on channel: WebSocketChannel, every interval: Duration) async {
-        let deadline = interval * max(1, configuration.missedHeartbeats)
-        // Checks a few times per interval, so a dead server is noticed soon after the bound.
-        let tick = interval / 4
-        // A random phase: clients that connected together (a restart, a load test) would
-        // otherwise all send their heartbeats in the same instant, every interval.
-        var sinceHeartbeat = tick * Int.random(in: 0..<2)
-        var wait = tick * Double.random(in: 0.05..<1)
+    private func heartbeats(on channel: WebSocketChannel) async {
         while !Task.isCancelled {
             do {
-                try await loop.sleep(for: wait)
+                try await loop.sleep(until: heartbeat.nextCheck)
             } catch {
                 return
             }
-            wait = tick
-            if ContinuousClock.now - lastReceived > deadline {
+            switch heartbeat.tick(now: .now) {
+            case .wait:
+                continue
+            case .giveUp:
                 // Silent too long: the server or the path is gone; do not wait for TCP.
                 await channel.abort()
                 return
-            }
-            sinceHeartbeat += tick
-            if sinceHeartbeat >= interval {
-                sinceHeartbeat = .zero
-                let heartbeat = sign(.heartbeat, to: capabilities.map { .entity($0.serverEntity) }, payload: JSONObject(),
-                                     id: WireUUID.v7(clock: SystemUnixClock()))
-                try? await channel.sendText(heartbeat)
+            case .sendHeartbeat:
+                let bytes = sign(.heartbeat, to: capabilities.map { .entity($0.serverEntity) }, payload: JSONObject(),
+                                 id: WireUUID.v7(clock: SystemUnixClock()))
+                try? await channel.sendText(bytes)
             }
         }
     }
@@ -475,6 +470,7 @@ public actor RingwayClient {
                                id: WireUUID.v7(clock: SystemUnixClock()))
                 do {
                     try await channel.sendText(ack)
+                    heartbeat.sent(at: .now)
                 } catch {
                     // Not acknowledged: the server hands the message again after the reconnect.
                     return
@@ -486,6 +482,7 @@ public actor RingwayClient {
                 let bytes = sign(.message, to: message.recipient, payload: message.payload, id: id)
                 do {
                     try await channel.sendText(bytes)
+                    heartbeat.sent(at: .now)
                     outgoing[id]?.sent = true
                 } catch {
                     unsent.prepend(id)
@@ -562,7 +559,6 @@ public actor RingwayClient {
                 let response = try await connection!.request(
                     .get, "/v1/messages?wait=\(wait)&limit=100", headers: [("Authorization", "Bearer \(token.token)")])
                 guard response.status == 200 else { return response.error }
-                lastReceived = .now
                 guard let list = (try? JSONReader.parse(response.body))?.objectValue?["messages"]?.arrayValue else {
                     return .protocolViolation("a poll answer without messages")
                 }

@@ -59,3 +59,53 @@ struct ClientBookkeepingTests {
         await group.shutdown()
     }
 }
+
+/// When a WebSocket client sends HEARTBEATs and when it gives up on a silent server.
+struct HeartbeatScheduleTests {
+    let start = ContinuousClock.now
+
+    @Test func anIdleClientSendsOneHeartbeatPerInterval() {
+        var schedule = HeartbeatSchedule(interval: .seconds(5), missedHeartbeats: 2, now: start)
+        #expect(schedule.tick(now: start + .seconds(4)) == .wait)
+        #expect(schedule.tick(now: start + .seconds(5)) == .sendHeartbeat)
+        // The heartbeat counts as a send: the next one is a whole interval later.
+        #expect(schedule.tick(now: start + .seconds(6)) == .wait)
+        schedule.received(at: start + .seconds(6))
+        #expect(schedule.tick(now: start + .seconds(9)) == .wait)
+        #expect(schedule.tick(now: start + .seconds(10)) == .sendHeartbeat)
+    }
+
+    @Test func theClientWakesOnlyWhenAHeartbeatOrTheBoundIsDue() {
+        var schedule = HeartbeatSchedule(interval: .seconds(5), missedHeartbeats: 2, now: start, phase: .seconds(1))
+        // The phase brings the first heartbeat forward.
+        #expect(schedule.nextCheck == start + .seconds(4))
+        schedule.sent(at: start + .seconds(3))
+        #expect(schedule.nextCheck == start + .seconds(8))
+        // Sending without hearing back: the silence bound comes first.
+        schedule.sent(at: start + .seconds(7))
+        #expect(schedule.nextCheck == start + .seconds(10) + .milliseconds(1))
+        #expect(schedule.tick(now: schedule.nextCheck) == .giveUp)
+    }
+
+    @Test func trafficReplacesTheHeartbeat() {
+        var schedule = HeartbeatSchedule(interval: .seconds(5), missedHeartbeats: 2, now: start)
+        for second in 1...30 {
+            let now = start + .seconds(second)
+            // A message (or an ACK) sent and its answer received every two seconds.
+            if second.isMultiple(of: 2) {
+                schedule.sent(at: now)
+                schedule.received(at: now)
+            }
+            #expect(schedule.tick(now: now) == .wait)
+        }
+    }
+
+    @Test func aSilentServerIsGivenUpAfterTheBoundEvenWhileSending() {
+        var schedule = HeartbeatSchedule(interval: .seconds(5), missedHeartbeats: 2, now: start)
+        for second in 1...10 {
+            schedule.sent(at: start + .seconds(second))
+            #expect(schedule.tick(now: start + .seconds(second)) == .wait)
+        }
+        #expect(schedule.tick(now: start + .milliseconds(10_001)) == .giveUp)
+    }
+}

@@ -295,9 +295,10 @@ actor PeerSession: UpgradedStreamOwner {
                 }
             }
             do {
-                // At most 1–2 s (the hub's clock can step), at a random point: sessions opened
-                // together (10,000 after a restart) must not all wake in the same instant.
-                try await loop.sleep(for: .milliseconds(min(max(deadline - now, 10), Int64.random(in: 1_000..<2_000))))
+                // Until the deadline, which activity only moves later (so one wakeup per silence
+                // period when busy), but no longer than the recheck bound: the hub's clock can step.
+                let recheck = hub.settings.clockRecheckMilliseconds
+                try await loop.sleep(for: .milliseconds(min(max(deadline - now, 10), Int64.random(in: (recheck / 2)...recheck))))
             } catch {
                 return
             }
