@@ -58,8 +58,8 @@ struct CommonOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Processes to spread the connections over; 0 picks enough for the open-file limit.", valueName: "n"))
     var processes = 0
 
-    @Option(help: ArgumentHelp("Event loops per process.", valueName: "n"))
-    var loops = 1
+    @Option(help: ArgumentHelp("Event loops per process (by default one per processor, at most 8).", valueName: "n"))
+    var loops = min(8, max(1, ProcessInfo.processInfo.activeProcessorCount))
 
     @Option(help: ArgumentHelp("Seconds one connection may take to become ready.", valueName: "s"))
     var connectTimeout = 15.0
@@ -233,7 +233,7 @@ struct Throughput: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Sender/receiver pairs.", valueName: "p"))
     var pairs = 10
 
-    @Option(help: ArgumentHelp("Messages each sender keeps in flight.", valueName: "w"))
+    @Option(help: ArgumentHelp("Messages each sender keeps in flight: sent and not yet received by its partner.", valueName: "w"))
     var inFlight = 8
 
     func run() async throws {

@@ -73,6 +73,64 @@ enum ShareRunner {
     final class Flow: Sendable {
         let acked = Atomic<Int>(0)
         let received = Atomic<Int>(0)
+        /// `throughput`: messages this connection's sender may have on their way to its partner.
+        let window: Window
+
+        init(window: Int = 0) {
+            self.window = Window(credits: window)
+        }
+    }
+
+    /// Credits for messages in flight end to end: a sender takes one before a send, and the
+    /// receiver gives it back when the message arrives (a failed send gives it back at once).
+    final class Window: Sendable {
+        private struct State {
+            var credits: Int
+            var waiters: [CheckedContinuation<Void, Never>] = []
+            var closed = false
+        }
+        private let state: Locked<State>
+
+        init(credits: Int) {
+            state = Locked(State(credits: credits))
+        }
+
+        /// Waits for a credit; returns at once once the window is closed.
+        func acquire() async {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if state.closed { return true }
+                    if state.credits > 0 {
+                        state.credits -= 1
+                        return true
+                    }
+                    state.waiters.append(continuation)
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        }
+
+        func release() {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                if state.waiters.isEmpty {
+                    state.credits += 1
+                    return nil
+                }
+                return state.waiters.removeFirst()
+            }
+            waiter?.resume()
+        }
+
+        /// The run is over: every waiter goes on (and finds the sending window closed).
+        func close() {
+            let waiters = state.withLock { state in
+                state.closed = true
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
     }
 
     /// Totals of a pairs share, for the drain condition.
@@ -94,7 +152,7 @@ enum ShareRunner {
         let connectTimes = Locked(makeLatencyHistogram())
         let payloads = PayloadMaker(runID: spec.runID, bytes: spec.payloadBytes)
         let indices = (2 * share.first)..<(2 * (share.first + share.count))
-        let flows = indices.map { _ in Flow() }
+        let flows = indices.map { _ in Flow(window: spec.workload == .throughput ? spec.inFlight : 0) }
         let totals = PairTotals()
         var clients: [BenchClient?] = []
         for index in indices {
@@ -114,12 +172,15 @@ enum ShareRunner {
         for (offset, client) in all.enumerated() {
             guard let client else { continue }
             let flow = flows[offset]
+            // What arrives here came from the partner: it frees a place in the partner's window.
+            let partnerWindow = flows[offset ^ 1].window
             receivers.append(Task(executorPreference: client.client.loop) {
                 for await message in client.client.messages {
                     guard let (t, _) = payloads.read(message.envelope.payload) else { continue }
                     let latency = MonotonicClock.microseconds() - t
                     _ = histogram.withLock { $0.record(UInt64(max(1, latency))) }
                     flow.received.add(1, ordering: .relaxed)
+                    partnerWindow.release()
                     totals.received.add(1, ordering: .relaxed)
                     counters.received.add(1, ordering: .relaxed)
                 }
@@ -182,6 +243,7 @@ enum ShareRunner {
                 && totals.received.load(ordering: .relaxed) >= totals.acked.load(ordering: .relaxed)
         }
         totals.drainOver.store(true, ordering: .relaxed)
+        for flow in flows { flow.window.close() }
         for client in all { client?.markStopping() }
         await withTaskGroup(of: Void.self) { tasks in
             for client in all { if let client { tasks.addTask { await client.stop() } } }
@@ -246,15 +308,21 @@ enum ShareRunner {
             }
         }
 
-        /// `throughput`: one message after another, each sent when the previous one's ACK came.
+        /// `throughput`: one message after another, each sent once the previous one's ACK came
+        /// and a message of this sender reached the partner (the flow's window).
         func window() async {
             var seq = 0
             if start > MonotonicClock.microseconds() {
                 try? await client.loop.sleep(until: MonotonicClock.instant(atMicroseconds: start))
             }
-            while !stop.isSet, MonotonicClock.microseconds() < end {
+            while !stop.isSet {
+                await flow.window.acquire()
+                guard !stop.isSet, MonotonicClock.microseconds() < end else { break }
                 seq += 1
-                if await !send(payloads.make(t: MonotonicClock.microseconds(), seq: seq)) { break }
+                let (delivered, more) = await sendCounting(payloads.make(t: MonotonicClock.microseconds(), seq: seq))
+                // A message that will not arrive gives its place back now.
+                if !delivered { flow.window.release() }
+                if !more { break }
             }
             totals.sendersDone.add(1, ordering: .relaxed)
         }
@@ -262,6 +330,12 @@ enum ShareRunner {
         /// Sends one message and counts the outcome; false when the client stopped.
         @discardableResult
         func send(_ payload: JSONObject) async -> Bool {
+            await sendCounting(payload).more
+        }
+
+        /// Sends one message and counts the outcome: whether the server accepted it, and false
+        /// for `more` when the client stopped.
+        func sendCounting(_ payload: JSONObject) async -> (accepted: Bool, more: Bool) {
             totals.sent.add(1, ordering: .relaxed)
             counters.sent.add(1, ordering: .relaxed)
             defer { totals.settled.add(1, ordering: .relaxed) }
@@ -270,17 +344,17 @@ enum ShareRunner {
                 flow.acked.add(1, ordering: .relaxed)
                 totals.acked.add(1, ordering: .relaxed)
                 counters.acked.add(1, ordering: .relaxed)
-                return true
+                return (true, true)
             } catch {
                 if case .stopped? = error as? ClientError, totals.drainOver.load(ordering: .relaxed) {
                     // Still unanswered when the drain period ended.
                     totals.timeouts.add(1, ordering: .relaxed)
                     counters.errors.add(1, ordering: .relaxed)
-                    return false
+                    return (false, false)
                 }
                 tally.count(error, while: "send")
-                if case .stopped? = error as? ClientError { return false }
-                return true
+                if case .stopped? = error as? ClientError { return (false, false) }
+                return (false, true)
             }
         }
     }

@@ -9,6 +9,8 @@ public final class ClientTransport: @unchecked Sendable {
     private let socket: TCPSocket
     private let tls: TLSConnection?
     private let loop: EventLoop
+    /// Scratch for the ciphertext of a queued send.
+    private var ciphertext: [UInt8] = []
 
     private init(socket: sending TCPSocket, tls: TLSConnection?, loop: EventLoop) {
         self.socket = socket
@@ -56,6 +58,33 @@ public final class ClientTransport: @unchecked Sendable {
             guard let tls else { return try await socket.write(bytes) }
             try tls.writePlaintext(bytes)
             try await pushCiphertext()
+        } catch let error as ClientError {
+            throw error
+        } catch {
+            throw .connectionFailed("\(error)")
+        }
+    }
+
+    /// Bytes queued on the socket beyond which ``send(_:isolation:)`` waits for the kernel.
+    static let sendQueueLimit = 256 * 1024
+
+    /// Queues `bytes` (encrypted on TLS) to go out with whatever else is written before the loop
+    /// next submits, without waiting for the kernel; waits only while more than
+    /// ``sendQueueLimit`` bytes are still queued. A failure of an earlier send is thrown here
+    /// or by the next read.
+    public func send(_ bytes: [UInt8], isolation: isolated (any Actor)? = #isolation) async throws(ClientError) {
+        assert(loop.inLoop, "a client transport is used on its loop only")
+        do {
+            if socket.bufferedWriteBytes + bytes.count > Self.sendQueueLimit { try await socket.flush() }
+            guard let tls else {
+                try bytes.withUnsafeBytes { try socket.enqueue($0) }
+                return
+            }
+            try tls.writePlaintext(bytes)
+            guard tls.hasPendingCiphertext else { return }
+            ciphertext.removeAll(keepingCapacity: true)
+            tls.drainCiphertext(into: &ciphertext)
+            try ciphertext.withUnsafeBytes { try socket.enqueue($0) }
         } catch let error as ClientError {
             throw error
         } catch {

@@ -100,7 +100,8 @@ public final class WebSocketChannel: @unchecked Sendable {
         }
     }
 
-    /// Sends one text message.
+    /// Sends one text message: queued on the connection (see ``ClientTransport/send(_:isolation:)``),
+    /// so a failure may surface at a later send or read.
     public func sendText(_ bytes: [UInt8], isolation: isolated (any Actor)? = #isolation) async throws(ClientError) {
         outbound.removeAll(keepingCapacity: true)
         do {
@@ -108,7 +109,8 @@ public final class WebSocketChannel: @unchecked Sendable {
         } catch {
             throw .closed(code: 1006, reason: "\(error)")
         }
-        try await transport.write(outbound)
+        // Queued, not awaited: frames written together leave in one send.
+        try await transport.send(outbound)
     }
 
     /// Sends a ping (the server's pong counts as activity).

@@ -56,6 +56,9 @@ public final class EventLoop: @unchecked Sendable {
     private var bufferRingDirty = false
     /// Sockets whose multishot receive ended with ENOBUFS; re-armed after buffers are committed.
     var rearmAfterCommit: [TCPSocket] = []
+    /// Sockets written to since the last submit: each gets one send for all it was given.
+    private var scheduledSends: [TCPSocket] = []
+    private var spareScheduledSends: [TCPSocket] = []
     /// Descriptors owned by this loop, closed on shutdown if still open.
     private var registry: [ObjectIdentifier: any LoopRegistered] = [:]
 
@@ -281,11 +284,12 @@ public final class EventLoop: @unchecked Sendable {
             runLocalJobs()
             takeRemoteWork()
             reapCompletions(ring, cqes)
-            if stopping && ops.inFlight == 0 && !wakeArmed && localJobs.isEmpty && rw_ring_pending(ring) == 0 {
+            if stopping && ops.inFlight == 0 && !wakeArmed && localJobs.isEmpty && scheduledSends.isEmpty && rw_ring_pending(ring) == 0 {
                 runLocalJobs()
                 if localJobs.isEmpty && !hasRemoteWork() { break }
             }
             let untilNextTimer = fireDueTimers()
+            startScheduledSends()
             if localJobs.isEmpty {
                 let mayBlock = remote.withLock { state -> Bool in
                     guard state.jobs.isEmpty, state.closures.isEmpty else { return false }
@@ -307,6 +311,17 @@ public final class EventLoop: @unchecked Sendable {
             }
         }
         finish()
+    }
+
+    func scheduleSend(_ socket: TCPSocket) {
+        scheduledSends.append(socket)
+    }
+
+    private func startScheduledSends() {
+        guard !scheduledSends.isEmpty else { return }
+        swap(&scheduledSends, &spareScheduledSends)
+        for socket in spareScheduledSends { socket.startScheduledSend() }
+        spareScheduledSends.removeAll(keepingCapacity: true)
     }
 
     private func runLocalJobs() {

@@ -31,6 +31,8 @@ public final class TCPSocket {
     private var sendOffset = 0
     private var queued = OutboundBuffer()
     private var sendOp: OpID?
+    /// The loop will start a send for this socket before it next submits to the kernel.
+    private var sendScheduled = false
     private var bytesSent: UInt64 = 0
     private var bytesQueued: UInt64 = 0
     private var writeError: (any Error)?
@@ -316,7 +318,19 @@ public final class TCPSocket {
         guard bytes.count > 0 else { return }
         queued.append(bytes)
         bytesQueued &+= UInt64(bytes.count)
-        if sendOp == nil { startSend() }
+        if sendOp == nil, !sendScheduled {
+            // Not sent at once: everything written to this socket until the loop next submits
+            // to the kernel (one pass of its jobs) goes out as one send.
+            sendScheduled = true
+            loop.scheduleSend(self)
+        }
+    }
+
+    /// Called by the loop before it submits: starts the send scheduled by `append`.
+    func startScheduledSend() {
+        sendScheduled = false
+        guard !closed, writeError == nil, sendOp == nil else { return }
+        startSend()
     }
 
     private func startSend() {
