@@ -42,6 +42,15 @@ actor HTTPConnection {
     private var inbound: [UInt8] = []
     private var outbound: [UInt8] = []
     private var dates = HTTPDateCache()
+    /// The session that takes the connection over once the request that switched protocols is
+    /// answered (see `run`).
+    private var upgrade: Upgrade?
+
+    private struct Upgrade {
+        let session: any UpgradedSession
+        let stream: UpgradedStream
+        let context: RequestContext
+    }
 
     init(id: UInt64, socket: sending TCPSocket, tls: sending TLSConnection?, server: ServerContext) {
         self.id = id
@@ -60,12 +69,26 @@ actor HTTPConnection {
     /// Serves the connection until it ends, then closes it.
     func run() async {
         logger.debug("connection opened")
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask(executorPreference: self.loop) { await self.watchdog() }
-            await self.serve()
-            // A watchdog that is closing the socket must not be cancelled: the runtime's close,
-            // run from a cancelled task, leaves the descriptor open.
-            if !self.timedOut { group.cancelAll() }
+        // The requests are served in a child task: a task keeps the stack memory it has used until
+        // it ends, and an upgraded session, which runs in this task afterwards, can last for days.
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask(executorPreference: self.loop) {
+                await self.watchdog()
+                return false
+            }
+            group.addTask(executorPreference: self.loop) {
+                await self.serve()
+                return true
+            }
+            while let served = await group.next() {
+                // A watchdog that is closing the socket must not be cancelled: the runtime's close,
+                // run from a cancelled task, leaves the descriptor open.
+                if served, !self.timedOut { group.cancelAll() }
+            }
+        }
+        if let upgrade {
+            self.upgrade = nil
+            await upgrade.session.run(on: upgrade.stream, context: upgrade.context, isolation: self)
         }
         await stream.close()
         logger.debug("connection closed", metadata: ["requests": "\(requestCount)"])
@@ -234,7 +257,7 @@ actor HTTPConnection {
         let leftover = parser.takeUnconsumedBytes()
         phase = .upgraded
         deadline = nil
-        await session.run(on: UpgradedStream(stream: stream, initialBytes: leftover), context: context, isolation: self)
+        upgrade = Upgrade(session: session, stream: UpgradedStream(stream: stream, initialBytes: leftover), context: context)
     }
 
     /// Answers a request the parser refused, then the connection closes.
