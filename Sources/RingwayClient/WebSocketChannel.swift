@@ -22,7 +22,6 @@ public final class WebSocketChannel: @unchecked Sendable {
     private let transport: ClientTransport
     private var websocket: WebSocketConnection
     private var outbound: [UInt8] = []
-    private var inbound: [UInt8] = []
     private var ended = false
 
     private init(transport: ClientTransport, maxMessageBytes: Int) {
@@ -153,9 +152,10 @@ public final class WebSocketChannel: @unchecked Sendable {
                 return nil
             case .needMoreData:
                 await flushAutomaticReplies()
-                inbound.removeAll(keepingCapacity: true)
+                // A fresh array, handed over whole: an idle channel holds no buffer.
+                var inbound: [UInt8] = []
                 do {
-                    if try await transport.read(into: &inbound) == 0 { websocket.feedEOF() } else { websocket.feed(inbound) }
+                    if try await transport.read(into: &inbound) == 0 { websocket.feedEOF() } else { websocket.feed(consume inbound) }
                 } catch {
                     return .closed(code: 1006, reason: "\(error)")
                 }

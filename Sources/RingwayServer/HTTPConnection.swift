@@ -88,6 +88,10 @@ actor HTTPConnection {
         }
         if let upgrade {
             self.upgrade = nil
+            // The request buffers are not needed again.
+            parser = HTTPRequestParser(limits: server.limits)
+            inbound = []
+            outbound = []
             await upgrade.session.run(on: upgrade.stream, context: upgrade.context, isolation: self)
         }
         await stream.close()

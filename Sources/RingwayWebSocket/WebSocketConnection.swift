@@ -84,6 +84,20 @@ public struct WebSocketConnection: Sendable {
         input.append(contentsOf: bytes)
     }
 
+    /// Appends received bytes (see ``feed(_:)-(some Collection<UInt8>)``). When everything fed
+    /// before has been consumed, the array is taken as it is, without a copy: a caller that hands
+    /// over its read buffer and drops it lets the connection unmask in place.
+    public mutating func feed(_ bytes: [UInt8]) {
+        guard readIndex == input.count, closeState != .closed, !overflowed,
+              bufferedByteCount + bytes.count <= configuration.maxBufferedBytes
+        else {
+            feed(bytes[...])
+            return
+        }
+        input = bytes
+        readIndex = 0
+    }
+
     /// Records that the peer closed its sending side.
     public mutating func feedEOF() {
         eof = true
@@ -217,6 +231,11 @@ public struct WebSocketConnection: Sendable {
     }
 
     private mutating func starved() -> WebSocketEvent {
+        if readIndex == input.count {
+            // Nothing left over: an idle connection keeps no input buffer.
+            input = []
+            readIndex = 0
+        }
         guard eof else { return .needMoreData }
         closeState = .closed
         outboundPong = nil

@@ -93,6 +93,23 @@ struct ConnectionTests {
         #expect(clientIn.next() == .finished)
     }
 
+    @Test func unmaskingLeavesTheCallersArrayAsItWas() {
+        // Fed whole while nothing is buffered, the array is taken without a copy: unmasking in
+        // place must still not reach the bytes the caller keeps.
+        var server = WebSocketConnection(role: .server)
+        let frame = clientFrame(.text, utf8("kept by the caller"))
+        let before = frame
+        server.feed(frame)
+        #expect(server.next() == .text(ArraySlice(utf8("kept by the caller"))))
+        #expect(frame == before)
+        // What is fed next, in two parts, still reassembles.
+        let second = clientFrame(.text, utf8("second"))
+        server.feed(Array(second.prefix(3)))
+        #expect(server.next() == .needMoreData)
+        server.feed(Array(second.dropFirst(3)))
+        #expect(server.next() == .text(ArraySlice(utf8("second"))))
+    }
+
     @Test func clientAutomaticRepliesAreMasked() {
         let result = receive(serverFrame(.ping, utf8("x")) + serverFrame(.close, closePayload(1001)), role: .client)
         #expect(result.events == [.ping(utf8("x")), .close(1001, "")])

@@ -124,14 +124,14 @@ actor EventSubscriber: UpgradedStreamOwner {
     // MARK: Reading
 
     private func readLoop() async {
-        var buffer: [UInt8] = []
         do {
             while !closing {
-                buffer.removeAll(keepingCapacity: true)
+                // A fresh array each time, handed over whole: an idle subscriber holds no buffer.
+                var buffer: [UInt8] = []
                 let count = try await io.stream.read(into: &buffer)
                 if closing { return }
                 lastActivity = ContinuousClock.now
-                if count == 0 { websocket.feedEOF() } else { websocket.feed(buffer) }
+                if count == 0 { websocket.feedEOF() } else { websocket.feed(consume buffer) }
                 await processEvents()
             }
         } catch {

@@ -152,13 +152,13 @@ actor PeerSession: UpgradedStreamOwner {
     // MARK: Reading
 
     private func readLoop() async {
-        var buffer: [UInt8] = []
         do {
             while !closed {
-                buffer.removeAll(keepingCapacity: true)
+                // A fresh array each time, handed over whole: an idle session holds no buffer.
+                var buffer: [UInt8] = []
                 let count = try await io.stream.read(into: &buffer)
                 if closed { return }
-                if count == 0 { websocket.feedEOF() } else { websocket.feed(buffer) }
+                if count == 0 { websocket.feedEOF() } else { websocket.feed(consume buffer) }
                 await processEvents()
             }
         } catch {
