@@ -50,12 +50,14 @@ struct SessionContractTests {
 
     @Test func tokenReachingItsExpiryClosesWithTokenExpiredAnd1008() async throws {
         let clock = OffsetClock()
-        // Silence for three heartbeat intervals would close the session first. The clock steps:
-        // the session's timer looks at it again within a second.
-        let settings = PeerSessionSettings(heartbeatIntervalSeconds: 3_600, clockRecheckMilliseconds: 1_000)
-        try await withServer(configure: configure, peerSettings: settings, clock: clock) { server in
+        try await withServer(configure: { configuration in
+            configure(&configuration)
+            // Silence for three heartbeat intervals would close the session first.
+            configuration.heartbeatIntervalSeconds = 3_600
+        }, clock: clock) { server in
             let (alice, _) = try await PeerClient.connect(server, entity: "alice")
             clock.advance(milliseconds: UInt64(server.configuration.tokenTTLSeconds) * 1_000)
+            // The loop's sweep looks at the session's timeouts every second.
             let expired = try error(try await alice.nextEnvelope())
             #expect(expired.code == .tokenExpired)
             guard case .close(1008, _) = try await alice.next() else { Issue.record("expected close 1008"); return }

@@ -81,6 +81,8 @@ public final class PeerHub: Sendable {
 
     /// The settings of every session.
     public let settings: PeerSessionSettings
+    /// Applies the sessions' timeouts, one sweep per loop.
+    let timeouts: SessionTimeouts
     let serverEntityID: EntityID
     let serverKey: Ed25519PrivateKey
     let auth: AuthService
@@ -109,6 +111,7 @@ public final class PeerHub: Sendable {
         self.auth = auth
         self.clock = auth.clock
         self.settings = settings
+        self.timeouts = SessionTimeouts(period: .milliseconds(settings.timeoutSweepMilliseconds))
         self.shards = (0..<Self.shardCount).map { _ in Shard() }
     }
 

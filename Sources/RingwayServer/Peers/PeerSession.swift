@@ -76,7 +76,8 @@ actor PeerSession: UpgradedStreamOwner {
     private let logger: Logger
     private var frame: [UInt8] = []
     private var closed = false
-    private var timerClosing = false
+    /// The closing a timeout started (see ``checkTimeouts()``).
+    private var timeoutClosing: Task<Void, Never>?
     private var rateLimitedInARow = 0
     private var registered = false
 
@@ -112,12 +113,11 @@ actor PeerSession: UpgradedStreamOwner {
             return
         }
         logger.debug("peer session opened")
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask(executorPreference: self.loop) { await self.timers() }
-            await self.readLoop()
-            // A timer that is closing the socket must not be cancelled (see HTTPConnection.run).
-            if !self.timerClosing { group.cancelAll() }
-        }
+        hub.timeouts.add(self)
+        await readLoop()
+        hub.timeouts.remove(self)
+        // A timeout that is closing the session finishes before the session counts as ended.
+        await timeoutClosing?.value
         if registered { hub.metrics.sessionClosed(.peers) }
         hub.ended(self, replay: machine.replay)
         if !closed {
@@ -282,27 +282,15 @@ actor PeerSession: UpgradedStreamOwner {
 
     // MARK: Timers
 
-    private func timers() async {
-        while !closed {
-            guard let deadline = machine.nextDeadline else { return }
-            let now = hub.now
-            if deadline <= now {
-                if case .close(let bytes, let code, let reason) = machine.tick(now: now) {
-                    timerClosing = true
-                    logger.debug("peer session timed out", metadata: ["reason": "\(reason)"])
-                    await finish(bytes, code: code, reason: reason)
-                    return
-                }
-            }
-            do {
-                // Until the deadline, which activity only moves later (so one wakeup per silence
-                // period when busy), but no longer than the recheck bound: the hub's clock can step.
-                let recheck = hub.settings.clockRecheckMilliseconds
-                try await loop.sleep(for: .milliseconds(min(max(deadline - now, 10), Int64.random(in: (recheck / 2)...recheck))))
-            } catch {
-                return
-            }
-        }
+    /// Called by the loop's sweep (``SessionTimeouts``): applies the timeouts, and a session
+    /// past one starts closing.
+    func checkTimeouts() {
+        guard !closed, timeoutClosing == nil, let deadline = machine.nextDeadline else { return }
+        let now = hub.now
+        guard deadline <= now, case .close(let bytes, let code, let reason) = machine.tick(now: now) else { return }
+        logger.debug("peer session timed out", metadata: ["reason": "\(reason)"])
+        // Its own task: closing waits for the socket, and the sweep must go on to the others.
+        timeoutClosing = Task(executorPreference: loop) { await self.finish(bytes, code: code, reason: reason) }
     }
 
     // MARK: Writing

@@ -17,17 +17,15 @@ public struct PeerSessionSettings: Sendable, Hashable {
     public var queueMax: Int
     /// Which envelopes have their signature verified: all, or only HELLO (`verify_signatures`).
     public var verifySignatures: SignatureVerification
-    /// Longest a session's timer sleeps before it looks at the clock again, in milliseconds. The
-    /// timer otherwise sleeps until its next deadline (silence, token expiry); this bounds how
-    /// late a step of the wall clock, which token expiry follows, is noticed. Each session picks
-    /// a random point between half this and this, so sessions opened together wake apart.
-    public var clockRecheckMilliseconds: Int64
+    /// How often the sessions of each loop are checked for their timeouts (HELLO, silence,
+    /// token expiry), in milliseconds: a timeout takes effect up to this much after it passes.
+    public var timeoutSweepMilliseconds: Int64
 
     /// Creates settings; the defaults follow the contract.
     public init(
         protocolVersions: [String] = ["1.2"], helloTimeoutMilliseconds: Int64 = 10_000, heartbeatIntervalSeconds: Int = 30,
         maxMessageBytes: Int = 65_536, replayWindowSeconds: Int = 300, replayMemory: Int = 16_384,
-        queueMax: Int = 1_000, verifySignatures: SignatureVerification = .all, clockRecheckMilliseconds: Int64 = 20_000
+        queueMax: Int = 1_000, verifySignatures: SignatureVerification = .all, timeoutSweepMilliseconds: Int64 = 1_000
     ) {
         self.protocolVersions = protocolVersions
         self.helloTimeoutMilliseconds = helloTimeoutMilliseconds
@@ -37,7 +35,7 @@ public struct PeerSessionSettings: Sendable, Hashable {
         self.replayMemory = replayMemory
         self.queueMax = queueMax
         self.verifySignatures = verifySignatures
-        self.clockRecheckMilliseconds = max(2, clockRecheckMilliseconds)
+        self.timeoutSweepMilliseconds = max(1, timeoutSweepMilliseconds)
     }
 
     /// The settings `configuration` implies (HELLO timeout, heartbeat, message size, replay
