@@ -111,7 +111,7 @@ public final class PeerHub: Sendable {
         self.auth = auth
         self.clock = auth.clock
         self.settings = settings
-        self.timeouts = SessionTimeouts(period: .milliseconds(settings.timeoutSweepMilliseconds))
+        self.timeouts = SessionTimeouts(period: .milliseconds(settings.timeoutSweepMilliseconds), clock: auth.clock)
         self.shards = (0..<Self.shardCount).map { _ in Shard() }
     }
 

@@ -282,12 +282,12 @@ actor PeerSession: UpgradedStreamOwner {
 
     // MARK: Timers
 
-    /// Called by the loop's sweep (``SessionTimeouts``): applies the timeouts, and a session
-    /// past one starts closing.
-    func checkTimeouts() {
-        guard !closed, timeoutClosing == nil, let deadline = machine.nextDeadline else { return }
-        let now = hub.now
-        guard deadline <= now, case .close(let bytes, let code, let reason) = machine.tick(now: now) else { return }
+    /// Called by the loop's sweep (``SessionTimeouts``) with the hub's time: applies the
+    /// timeouts, and a session past one starts closing.
+    func checkTimeouts(now: Int64) {
+        guard !closed, timeoutClosing == nil, let deadline = machine.nextDeadline, deadline <= now,
+              case .close(let bytes, let code, let reason) = machine.tick(now: now)
+        else { return }
         logger.debug("peer session timed out", metadata: ["reason": "\(reason)"])
         // Its own task: closing waits for the socket, and the sweep must go on to the others.
         timeoutClosing = Task(executorPreference: loop) { await self.finish(bytes, code: code, reason: reason) }

@@ -1,3 +1,4 @@
+import RingwayCrypto
 import RingwayRuntime
 
 /// Applies the timeouts of peer sessions (HELLO, silence, token expiry) from one task per event
@@ -5,10 +6,13 @@ import RingwayRuntime
 /// session: an idle session then costs neither a task's memory nor wakeups of its own.
 final class SessionTimeouts: Sendable {
     private let period: Duration
+    private let clock: any UnixClock
     private let sweeps = Locked<[ObjectIdentifier: LoopSweep]>([:])
 
-    init(period: Duration) {
+    /// `clock` is the hub's: the deadlines are its milliseconds.
+    init(period: Duration, clock: any UnixClock) {
         self.period = period
+        self.clock = clock
     }
 
     /// Starts watching `session`; called on its loop.
@@ -24,7 +28,7 @@ final class SessionTimeouts: Sendable {
     private func sweep(for loop: EventLoop) -> LoopSweep {
         sweeps.withLock { sweeps in
             if let sweep = sweeps[ObjectIdentifier(loop)] { return sweep }
-            let sweep = LoopSweep(loop: loop, period: period)
+            let sweep = LoopSweep(loop: loop, period: period, clock: clock)
             sweeps[ObjectIdentifier(loop)] = sweep
             return sweep
         }
@@ -37,12 +41,14 @@ final class SessionTimeouts: Sendable {
 private final class LoopSweep: @unchecked Sendable {
     let loop: EventLoop
     let period: Duration
+    let clock: any UnixClock
     private var sessions: [ObjectIdentifier: PeerSession] = [:]
     private var running = false
 
-    init(loop: EventLoop, period: Duration) {
+    init(loop: EventLoop, period: Duration, clock: any UnixClock) {
         self.loop = loop
         self.period = period
+        self.clock = clock
     }
 
     func add(_ session: PeerSession) {
@@ -67,16 +73,27 @@ private final class LoopSweep: @unchecked Sendable {
             } catch {
                 break
             }
-            checkAll()
+            // In slices, letting the loop handle its I/O in between: thousands of sessions
+            // checked in one go would hold up every message arriving meanwhile.
+            let all = Array(sessions.values)
+            var start = 0
+            while start < all.count {
+                let end = min(all.count, start + Self.slice)
+                Self.check(all[start..<end], now: Int64(clock.unixMilliseconds()))
+                start = end
+                if start < all.count { await Task.yield() }
+            }
         }
         running = false
     }
 
-    private func checkAll() {
-        assert(loop.inLoop)
+    /// Sessions checked between two looks at the loop's I/O.
+    private static let slice = 256
+
+    private static func check(_ sessions: ArraySlice<PeerSession>, now: Int64) {
         // Every session here is an actor on this loop: each check is a plain call.
-        for session in sessions.values {
-            session.assumeIsolated { $0.checkTimeouts() }
+        for session in sessions {
+            session.assumeIsolated { $0.checkTimeouts(now: now) }
         }
     }
 }
