@@ -200,8 +200,10 @@ enum ShareRunner {
         }
         let readySet = ready.withLock { $0 }
 
-        // Send from every connection whose pair is complete.
-        let sendStart = MonotonicClock.microseconds() + 20_000
+        // Send from every connection whose pair is complete, once every sender has started:
+        // messages meant for a time before then would wait for the start-up and count it as
+        // latency. Starting a sender takes a few microseconds; 20 µs each is ample.
+        let sendStart = MonotonicClock.microseconds() + 20_000 + 20 * Int64(readySet.count)
         let sendEnd = sendStart + Int64(spec.duration * 1_000_000)
         var senders: [Task<Void, Never>] = []
         for offset in 0..<all.count {
