@@ -74,14 +74,16 @@ actor ConnectionAcceptor {
             // Registered before the task can end: its `taskEnded` needs this actor, which is
             // busy until this loop suspends again.
             tasks[key] = Task(executorPreference: target) {
-                await self.serve(descriptor, on: target)
-                await self.taskEnded(key)
+                let served = await self.serve(descriptor, on: target)
+                await self.taskEnded(key, served: served)
             }
             if cancelled { tasks[key]?.cancel() }
         }
     }
 
-    private nonisolated func serve(_ descriptor: AcceptedDescriptor, on target: EventLoop) async {
+    /// Serves one accepted connection; returns its id and address once it has been served
+    /// (nil when it was refused).
+    private nonisolated func serve(_ descriptor: AcceptedDescriptor, on target: EventLoop) async -> (id: UInt64, address: SocketAddress?)? {
         // The socket is made on the loop that serves it: all its I/O stays there.
         let socket = TCPSocket(adopting: descriptor, on: target)
         let address = socket.remoteAddress
@@ -94,16 +96,17 @@ actor ConnectionAcceptor {
             // limits protect against: such a connection is closed without one.
             if let refusal, self.server.tls == nil { await Self.answer(refusal, on: socket) }
             await socket.close()
-            return
+            return nil
         }
         let connection = HTTPConnection(id: self.server.nextConnectionID(), socket: socket, tls: tls, server: self.server)
         self.server.metrics.connectionOpened()
         await self.register(connection)
         await connection.run()
-        await self.finished(connection.id, address: address)
+        return (connection.id, address)
     }
 
-    private func taskEnded(_ key: UInt64) {
+    private func taskEnded(_ key: UInt64, served: (id: UInt64, address: SocketAddress?)?) {
+        if let served { finished(served.id, address: served.address) }
         tasks[key] = nil
         guard tasks.isEmpty else { return }
         let waiters = allEnded
