@@ -76,7 +76,7 @@ actor PeerSession: UpgradedStreamOwner {
     private let logger: Logger
     private var frame: [UInt8] = []
     private var closed = false
-    /// The closing a timeout started (see ``checkTimeouts()``).
+    /// The closing a timeout started (see ``checkTimeouts(now:)``).
     private var timeoutClosing: Task<Void, Never>?
     private var rateLimitedInARow = 0
     private var registered = false
