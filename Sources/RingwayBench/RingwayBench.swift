@@ -226,7 +226,7 @@ struct Latency: AsyncParsableCommand {
 /// `ringway-bench throughput`.
 struct Throughput: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Sender/receiver pairs, each sender keeping W messages awaiting the server's ACK; delivered msg/s.")
+        abstract: "Sender/receiver pairs, each sender keeping W messages on their way to its partner; delivered msg/s.")
 
     @OptionGroup var options: CommonOptions
 

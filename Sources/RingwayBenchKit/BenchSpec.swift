@@ -6,7 +6,7 @@ import RingwayEnvelope
 public enum Workload: String, Codable, Sendable, CaseIterable {
     /// Connections in pairs, each sending to its partner at a fixed aggregate rate; one-way latency.
     case latency
-    /// Pairs, each sender keeping a number of messages awaiting the server's ACK; delivered msg/s.
+    /// Pairs, each sender keeping a number of messages on their way to its partner; delivered msg/s.
     case throughput
     /// Authenticated sessions opened and held with heartbeats; successes, failures, server memory.
     case connections
@@ -56,7 +56,7 @@ public struct BenchSpec: Codable, Sendable, Hashable {
     public var rate = 1_000
     /// `throughput`: sender → receiver pairs.
     public var pairs = 10
-    /// `throughput`: messages each sender keeps awaiting the server's ACK.
+    /// `throughput`: messages each sender keeps sent and not yet received by its partner.
     public var inFlight = 8
     /// `connections`: seconds to hold the sessions once all are open.
     public var hold = 10.0

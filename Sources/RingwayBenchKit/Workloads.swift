@@ -133,6 +133,35 @@ enum ShareRunner {
         }
     }
 
+    /// When a share's senders send: fixed once every one of them has started.
+    final class SendSchedule: Sendable {
+        private let arrived = Atomic<Int>(0)
+        private let window = OneShot<SendingWindow>()
+
+        struct SendingWindow: Sendable {
+            let start: Int64
+            let end: Int64
+        }
+
+        /// Senders that have started.
+        var arrivals: Int { arrived.load(ordering: .relaxed) }
+
+        /// Called by a sender as it starts; returns the window (`MonotonicClock` µs) once open.
+        func arrive() async -> (start: Int64, end: Int64) {
+            arrived.add(1, ordering: .relaxed)
+            let window = await window.wait()
+            return (window.start, window.end)
+        }
+
+        /// Opens the window 20 ms from now, for `duration` seconds.
+        func open(duration: Double) -> (start: Int64, end: Int64) {
+            let start = MonotonicClock.microseconds() + 20_000
+            let end = start + Int64(duration * 1_000_000)
+            window.fulfill(SendingWindow(start: start, end: end))
+            return (start, end)
+        }
+    }
+
     /// Totals of a pairs share, for the drain condition.
     final class PairTotals: Sendable {
         let sent = Atomic<Int>(0)
@@ -200,11 +229,8 @@ enum ShareRunner {
         }
         let readySet = ready.withLock { $0 }
 
-        // Send from every connection whose pair is complete, once every sender has started:
-        // messages meant for a time before then would wait for the start-up and count it as
-        // latency. Starting a sender takes a few microseconds; 20 µs each is ample.
-        let sendStart = MonotonicClock.microseconds() + 20_000 + 20 * Int64(readySet.count)
-        let sendEnd = sendStart + Int64(spec.duration * 1_000_000)
+        // Send from every connection whose pair is complete.
+        let schedule = SendSchedule()
         var senders: [Task<Void, Never>] = []
         for offset in 0..<all.count {
             let partner = offset ^ 1
@@ -213,7 +239,7 @@ enum ShareRunner {
             let flow = flows[offset]
             let sender = SenderContext(
                 client: client.client, to: other.entityID, payloads: payloads, flow: flow, totals: totals, counters: counters,
-                tally: tally, stop: stop, start: sendStart, end: sendEnd)
+                tally: tally, stop: stop, schedule: schedule)
             switch spec.workload {
             case .latency:
                 let perConnection = Double(spec.rate) / Double(spec.connections)
@@ -232,13 +258,17 @@ enum ShareRunner {
         }
         let started = senders
         let sending = Task { for sender in started { await sender.value } }
+        // The sending window opens once every sender has started: messages meant for a time
+        // before then would wait for the start-up of thousands of senders and count it as latency.
+        let senderCount = senders.count
+        _ = await waitUntil(.now + seconds(spec.connectTimeout), stop: stop) { schedule.arrivals == senderCount }
+        let (sendStart, sendEnd) = schedule.open(duration: spec.duration)
 
         // The sending window (cut short by `stop`), then the drain: every send answered and every
         // ACKed message received. What is on its way when `stop` is set still gets the drain period.
         let remaining = max(0, sendEnd - MonotonicClock.microseconds())
         _ = await waitUntil(.now + .microseconds(remaining), stop: stop) { false }
         let sendSeconds = Double(min(MonotonicClock.microseconds(), sendEnd) - sendStart) / 1_000_000
-        let senderCount = senders.count
         _ = await waitUntil(.now + seconds(spec.drain), stop: StopFlag()) {
             totals.sendersDone.load(ordering: .relaxed) == senderCount
                 && totals.settled.load(ordering: .relaxed) == totals.sent.load(ordering: .relaxed)
@@ -283,12 +313,12 @@ enum ShareRunner {
         let counters: LiveCounters
         let tally: ErrorTally
         let stop: StopFlag
-        let start: Int64
-        let end: Int64
+        let schedule: SendSchedule
 
         /// `latency`: one message every `interval` µs, stamped with its intended send time (a late
         /// timer counts in the latency, so a slow run is not flattered).
         func paced(every interval: Double, phase: Int64) async {
+            let (start, end) = await schedule.arrive()
             await withDiscardingTaskGroup { group in
                 var seq = 0
                 while !stop.isSet {
@@ -314,6 +344,7 @@ enum ShareRunner {
         /// and a message of this sender reached the partner (the flow's window).
         func window() async {
             var seq = 0
+            let (start, end) = await schedule.arrive()
             if start > MonotonicClock.microseconds() {
                 try? await client.loop.sleep(until: MonotonicClock.instant(atMicroseconds: start))
             }
